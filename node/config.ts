@@ -1,0 +1,60 @@
+// A node's configuration file (written by the orchestrator, read by node/main.ts). Defaults live here.
+import { z } from 'zod';
+import { DirectoryData } from './directory/schema.js';
+import { NodeId, StrategyName } from './wire/schemas.js';
+
+/** Protocol parameters: one object, documented defaults (docs/protocol.md#parameters). */
+export const ProtocolParams = z.object({
+  /** Default dissemination strategy for broadcasts submitted to this node. */
+  strategy: StrategyName.default('tree'),
+  /** Children neighborhoods per neighborhood in the `tree` strategy. */
+  treeFanout: z.number().int().min(1).max(64).default(4),
+  /** Peers each node pushes to in the `gossip` strategy (D). */
+  gossipFanout: z.number().int().min(1).max(64).default(6),
+  /** A child that has not acked within this many ms is routed around. */
+  ackTimeoutMs: z.number().int().positive().default(1000),
+  /** Re-sends to a silent child before it is reported unreached. */
+  maxRetries: z.number().int().nonnegative().default(3),
+  /** How long the entry node waits for the whole tree before it answers with a partial proof. */
+  proofTimeoutMs: z.number().int().positive().default(10_000),
+  /** Broadcasts older than this are refused; ids are remembered this long (replay window). */
+  replayWindowMs: z.number().int().positive().default(10 * 60_000),
+  /** Largest accepted clock difference between a message's timestamp and ours. */
+  maxClockSkewMs: z.number().int().positive().default(30_000),
+  maxFrameBytes: z.number().int().positive().default(1 << 20),
+  maxBodyBytes: z.number().int().positive().default(64 << 10),
+  /** Bound on remembered message ids (the seen-set). */
+  maxSeen: z.number().int().positive().default(200_000),
+  /** Bound on proofs kept for GET /broadcasts/:id. */
+  maxProofs: z.number().int().positive().default(10_000),
+});
+export type ProtocolParams = z.infer<typeof ProtocolParams>;
+
+/**
+ * Test-only behaviours. `unreliable`, as in the seed's config: drops a share of incoming relays
+ * (no ack, no delivery) and answers the rest late. Decisions are seeded, so runs replay exactly.
+ */
+export const Behaviour = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('honest') }),
+  z.object({
+    kind: z.literal('unreliable'),
+    dropRate: z.number().min(0).max(1).default(0.2),
+    maxDelayMs: z.number().int().nonnegative().default(200),
+    seed: z.string().default('unreliable'),
+  }),
+]);
+export type Behaviour = z.infer<typeof Behaviour>;
+
+export const NodeConfig = z.object({
+  id: NodeId,
+  /** Hex of the node's 32-byte Ed25519 seed. */
+  privateKey: z.string().regex(/^[0-9a-f]{64}$/),
+  listen: z.object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535) }),
+  directory: DirectoryData,
+  params: ProtocolParams.default(ProtocolParams.parse({})),
+  behaviour: Behaviour.default({ kind: 'honest' }),
+  /** NDJSON event log path; omitted: no event log. */
+  eventsPath: z.string().optional(),
+});
+export type NodeConfig = z.infer<typeof NodeConfig>;
+export type NodeConfigInput = z.input<typeof NodeConfig>;

@@ -1,0 +1,3 @@
+// Public surface of node/crypto.
+export * from './ed25519.js';
+export * from './canonical.js';

@@ -1,0 +1,3 @@
+// Public surface of node/events.
+export * from './schema.js';
+export * from './sink.js';

@@ -1,0 +1,119 @@
+// zod schemas of every wire message: the one source of truth for frame shapes (docs/protocol.md#frames).
+import { z } from 'zod';
+
+export const PROTOCOL_VERSION = 1;
+
+const b64 = (bytes: number) =>
+  z.string().regex(/^[A-Za-z0-9+/]+={0,2}$/).refine((s) => Buffer.from(s, 'base64').length === bytes, {
+    message: `expected ${bytes} bytes of base64`,
+  });
+export const Signature = b64(64);
+export const PublicKey = b64(32);
+export const MessageId = z.string().regex(/^[0-9a-f]{64}$/);
+export const NodeId = z.number().int().positive().max(1_000_000);
+/** Trusted initiators (clients) are named; nodes are numbered. */
+export const InitiatorName = z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/);
+export const Origin = z.union([NodeId, InitiatorName]);
+export const StrategyName = z.enum(['tree', 'ring', 'gossip']);
+export type StrategyName = z.infer<typeof StrategyName>;
+
+/** A broadcast as its initiator signed it; relayed unchanged, serialised once. */
+export const Broadcast = z.object({
+  v: z.literal(PROTOCOL_VERSION),
+  net: z.string().min(1).max(64),
+  from: Origin,
+  nonce: z.string().regex(/^[0-9a-f]{16,64}$/),
+  ts: z.number().int().nonnegative(),
+  body: z.string(),
+  sig: Signature,
+});
+export type Broadcast = z.infer<typeof Broadcast>;
+
+/** A node's signed statement that it delivered message `id` at time `at`. */
+export const Receipt = z.object({ node: NodeId, at: z.number().int().nonnegative(), sig: Signature });
+export type Receipt = z.infer<typeof Receipt>;
+
+/** A parent's record that a child never acknowledged (retries exhausted). Evidence, not a verdict. */
+export const Unreached = z.object({ node: NodeId, by: NodeId, reason: z.enum(['no-ack', 'unreachable']) });
+export type Unreached = z.infer<typeof Unreached>;
+
+export const Hello = z.object({
+  type: z.literal('hello'),
+  v: z.literal(PROTOCOL_VERSION),
+  net: z.string(),
+  from: NodeId,
+  to: NodeId,
+  ts: z.number().int(),
+  nonce: z.string().regex(/^[0-9a-f]{32}$/),
+  sig: Signature,
+});
+export type Hello = z.infer<typeof Hello>;
+
+export const Welcome = z.object({
+  type: z.literal('welcome'),
+  from: NodeId,
+  to: NodeId,
+  nonce: z.string().regex(/^[0-9a-f]{32}$/),
+  sig: Signature,
+});
+export type Welcome = z.infer<typeof Welcome>;
+
+export const Relay = z.object({
+  type: z.literal('relay'),
+  msg: Broadcast,
+  /** The node the broadcast entered at: the root of its dissemination tree. */
+  entry: NodeId,
+  strategy: StrategyName,
+});
+export type Relay = z.infer<typeof Relay>;
+
+export const Ack = z.object({ type: z.literal('ack'), id: MessageId });
+export type Ack = z.infer<typeof Ack>;
+
+export const Receipts = z.object({
+  type: z.literal('receipts'),
+  id: MessageId,
+  receipts: z.array(Receipt).max(1_000_000),
+  unreached: z.array(Unreached).max(1_000_000),
+  /** Nodes whose whole subtree is accounted for in this and earlier frames. */
+  complete: z.array(NodeId).max(1_000_000),
+});
+export type Receipts = z.infer<typeof Receipts>;
+
+export const Submit = z.object({
+  type: z.literal('submit'),
+  req: z.number().int().nonnegative(),
+  msg: Broadcast,
+  strategy: StrategyName.optional(),
+});
+export type Submit = z.infer<typeof Submit>;
+
+export const GetProof = z.object({ type: z.literal('get-proof'), req: z.number().int().nonnegative(), id: MessageId });
+export type GetProof = z.infer<typeof GetProof>;
+
+/** Every frame a node accepts on its socket. */
+export const InboundFrame = z.discriminatedUnion('type', [Hello, Welcome, Relay, Ack, Receipts, Submit, GetProof]);
+export type InboundFrame = z.infer<typeof InboundFrame>;
+
+/** A delivery proof: self-contained, verifiable by anyone holding the directory. */
+export const Proof = z.object({
+  id: MessageId,
+  msg: Broadcast,
+  entry: NodeId,
+  strategy: StrategyName,
+  epoch: z.number().int().nonnegative(),
+  directoryHash: z.string(),
+  receipts: z.array(Receipt),
+  unreached: z.array(Unreached),
+  /** False while the originator still waits on part of the tree (deadline passed). */
+  complete: z.boolean(),
+});
+export type Proof = z.infer<typeof Proof>;
+
+/** Replies a node sends to a client. */
+export const ClientReply = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('accepted'), req: z.number(), id: MessageId }),
+  z.object({ type: z.literal('rejected'), req: z.number(), reason: z.string(), detail: z.string() }),
+  z.object({ type: z.literal('proof'), req: z.number(), proof: Proof.nullable() }),
+]);
+export type ClientReply = z.infer<typeof ClientReply>;
