@@ -112,6 +112,8 @@ fetch_compose_deb() {
     -o "Dir::Cache=${aptdir}/cache"
     -o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache=
     -o APT::Get::List-Cleanup=0
+    # The private dirs are root's mktemp dirs, which the _apt sandbox user cannot write.
+    -o APT::Sandbox::User=root
   )
   log "compose: reading ${COMPOSE_SUITE} package lists from ${mirror}"
   apt-get "${opts[@]}" update -qq \

@@ -1,0 +1,2 @@
+// Public surface of node/receipts.
+export * from './verify.js';
