@@ -1,0 +1,298 @@
+// The broadcast engine: validate, deliver, forward per plan, route around silent children,
+// gather receipts up the tree, and assemble delivery proofs at the entry node.
+// Hot path: dedupe by id before any verify; no await between receive and forward. docs/protocol.md
+import type { ProtocolParams } from '../config.js';
+import type { KeyPair } from '../crypto/index.js';
+import type { Directory } from '../directory/directory.js';
+import type { EventSink } from '../events/sink.js';
+import type { Metrics } from '../metrics.js';
+import { encodeFrame } from '../wire/codec.js';
+import { messageId, signReceipt } from '../wire/messages.js';
+import type { Broadcast, Proof, Receipts, Relay, StrategyName } from '../wire/schemas.js';
+import { accept, reject, type Verdict } from '../wire/verdict.js';
+import { allAccounted, clearTimers, newMessageState, type MessageState } from './message-state.js';
+import { planFor } from './plan.js';
+import { SeenSet } from './seen.js';
+import { validateBroadcast } from './validate.js';
+
+export interface EngineDeps {
+  self: number;
+  key: KeyPair;
+  directory: () => Directory;
+  params: ProtocolParams;
+  send(peer: number, data: string, onFail?: (reason: string) => void): void;
+  events: EventSink;
+  metrics: Metrics;
+  now: () => number;
+}
+
+type ProofListener = (proof: Proof) => void;
+
+export class BroadcastEngine {
+  private readonly seen: SeenSet<true>;
+  private readonly nonces: SeenSet<string>;
+  private readonly messages = new Map<string, MessageState>();
+  /** Proofs of messages that entered here, kept after their state is dropped (bounded). */
+  private readonly proofs = new Map<string, Proof>();
+  private readonly listeners = new Map<string, ProofListener[]>();
+
+  constructor(private readonly d: EngineDeps) {
+    this.seen = new SeenSet(d.params.maxSeen, d.params.replayWindowMs);
+    this.nonces = new SeenSet(d.params.maxSeen, d.params.replayWindowMs);
+  }
+
+  /** A client's broadcast, entering the network here. */
+  submit(msg: Broadcast, strategy: StrategyName | undefined, onProof: ProofListener): Verdict<string> {
+    const id = messageId(msg);
+    const now = this.d.now();
+    if (this.seen.get(id, now)) return reject('replay', `message ${id.slice(0, 12)} was already broadcast`);
+    const dir = this.d.directory();
+    if (!dir.isMember(this.d.self)) return reject('not-in-good-standing', `node ${this.d.self} cannot be an entry`);
+    const verdict = this.validate(msg, id, now);
+    if (!verdict.ok) return verdict;
+    const chosen = strategy ?? this.d.params.strategy;
+    const relay: Relay = { type: 'relay', msg, entry: this.d.self, strategy: chosen };
+    const state = newMessageState(id, msg, this.d.self, chosen, encodeFrame(relay));
+    this.listeners.set(id, [onProof]);
+    this.d.metrics.inc('spinoza_broadcasts_published_total');
+    this.d.events.emit({ ev: 'published', id, from: msg.from, strategy: chosen, ts: msg.ts, bytes: state.frame.length });
+    this.deliver(state, undefined);
+    state.timers.push(setTimeout(() => this.finishProof(state, false), this.d.params.proofTimeoutMs));
+    return accept(id);
+  }
+
+  /** A relay from an authenticated peer. Returns a verdict so the caller can count rejections. */
+  onRelay(peer: number, relay: Relay, bytes: number): Verdict<string> {
+    const id = messageId(relay.msg);
+    const now = this.d.now();
+    this.d.metrics.inc('spinoza_relays_received_total');
+    const dup = this.seen.get(id, now) === true;
+    this.d.events.emit({ ev: 'received', id, peer, dup, bytes });
+    if (dup) {
+      this.d.metrics.inc('spinoza_duplicates_total');
+      this.ack(peer, id);
+      const state = this.messages.get(id);
+      if (state && !state.upstream.has(peer)) {
+        state.upstream.add(peer);
+        if (state.reported) this.sendReport(state, [peer]);
+      }
+      return accept(id);
+    }
+    const verdict = this.validate(relay.msg, id, now);
+    if (!verdict.ok) return verdict;
+    if (!this.d.directory().isMember(relay.entry)) return reject('not-in-good-standing', `entry ${relay.entry}`);
+    const state = newMessageState(id, relay.msg, relay.entry, relay.strategy, encodeFrame(relay));
+    state.upstream.add(peer);
+    this.deliver(state, peer);
+    this.ack(peer, id);
+    return accept(id);
+  }
+
+  onAck(peer: number, id: string): void {
+    const state = this.messages.get(id);
+    const child = state?.children.get(peer);
+    if (!state || !child || child.acked) return;
+    child.acked = true;
+    if (child.timer) clearTimeout(child.timer);
+    this.maybeSendAfter(state);
+  }
+
+  onReceipts(peer: number, frame: Receipts): void {
+    const state = this.messages.get(frame.id);
+    if (!state) return; // state already dropped: a straggler past every deadline
+    const fresh = { receipts: frame.receipts.filter((r) => !state.receipts.has(r.node)), unreached: frame.unreached.filter((u) => !state.unreached.has(u.node)) };
+    for (const r of fresh.receipts) state.receipts.set(r.node, r);
+    for (const u of fresh.unreached) state.unreached.set(u.node, u);
+    this.onAck(peer, frame.id);
+    for (const n of frame.complete) {
+      const child = state.children.get(n);
+      if (child) child.accounted = true;
+    }
+    if (state.streaming) this.stream(state, fresh);
+    this.progress(state);
+  }
+
+  proof(id: string): Proof | undefined {
+    const live = this.messages.get(id);
+    return live && live.entry === this.d.self ? this.toProof(live, allAccounted(live, this.d.directory().members)) : this.proofs.get(id);
+  }
+
+  stop(): void {
+    for (const s of this.messages.values()) clearTimers(s);
+    this.messages.clear();
+  }
+
+  private validate(msg: Broadcast, id: string, now: number): Verdict<Broadcast> {
+    const p = this.d.params;
+    return validateBroadcast(msg, id, { dir: this.d.directory(), now, replayWindowMs: p.replayWindowMs, maxClockSkewMs: p.maxClockSkewMs, nonces: this.nonces });
+  }
+
+  private deliver(state: MessageState, heardFrom: number | undefined): void {
+    const { id, msg } = state;
+    const now = this.d.now();
+    this.seen.add(id, true, now);
+    this.nonces.add(`${msg.from}:${msg.nonce}`, id, now);
+    this.messages.set(id, state);
+    const dir = this.d.directory();
+    const plan = planFor(state.strategy, this.planInput(state), this.d.self, this.d.params, heardFrom);
+    for (const c of plan.now) this.sendRelay(state, c); // forward first: nothing awaits before this
+    state.after = plan.after;
+    this.d.metrics.inc('spinoza_delivered_total');
+    this.d.events.emit({ ev: 'delivered', id, ts: msg.ts });
+    state.receipts.set(this.d.self, signReceipt(this.d.key, dir.network, id, this.d.self, now));
+    const p = this.d.params;
+    state.timers.push(setTimeout(() => this.startStreaming(state), Math.floor(p.proofTimeoutMs / 2)));
+    state.timers.push(setTimeout(() => this.drop(state), 2 * p.proofTimeoutMs + (p.maxRetries + 1) * p.ackTimeoutMs));
+    if (state.streaming) this.stream(state, { receipts: [state.receipts.get(this.d.self)!], unreached: [] });
+    this.maybeSendAfter(state);
+    this.progress(state);
+  }
+
+  private planInput(state: MessageState) {
+    const dir = this.d.directory();
+    return { members: dir.members, neighborhoodSize: dir.neighborhoodSize, entry: state.entry, id: state.id, position: (n: number) => dir.position(n) };
+  }
+
+  private sendRelay(state: MessageState, peer: number): void {
+    let child = state.children.get(peer);
+    if (!child) {
+      child = { sends: 0, acked: false, accounted: state.strategy === 'gossip', adopted: false, timer: undefined };
+      state.children.set(peer, child);
+    }
+    const c = child;
+    c.sends++;
+    this.d.metrics.inc('spinoza_forwarded_total');
+    this.d.metrics.inc('spinoza_forwarded_bytes_total', {}, state.frame.length);
+    this.d.events.emit({ ev: 'forwarded', id: state.id, to: peer, bytes: state.frame.length });
+    this.d.send(peer, state.frame, () => this.giveUp(state, peer, 'unreachable'));
+    if (state.strategy !== 'gossip' && !c.accounted) {
+      if (c.timer) clearTimeout(c.timer);
+      c.timer = setTimeout(() => this.onAckTimeout(state, peer), this.d.params.ackTimeoutMs);
+    }
+  }
+
+  private onAckTimeout(state: MessageState, peer: number): void {
+    const child = state.children.get(peer);
+    if (!child || child.acked || child.accounted) return;
+    this.adopt(state, peer);
+    if (child.sends <= this.d.params.maxRetries) this.sendRelay(state, peer);
+    else this.giveUp(state, peer, 'no-ack');
+  }
+
+  /** Routes around a silent child: its own children become ours. */
+  private adopt(state: MessageState, peer: number): void {
+    const child = state.children.get(peer);
+    if (!child || child.adopted || state.strategy === 'gossip') return;
+    child.adopted = true;
+    const plan = planFor(state.strategy, this.planInput(state), peer, this.d.params);
+    const adopted = [...plan.now, ...plan.after].filter((g) => g !== this.d.self && !state.children.has(g));
+    this.d.metrics.inc('spinoza_routed_around_total');
+    this.d.events.emit({ ev: 'routed-around', id: state.id, child: peer, adopted });
+    for (const g of adopted) this.sendRelay(state, g);
+  }
+
+  private giveUp(state: MessageState, peer: number, reason: 'no-ack' | 'unreachable'): void {
+    const child = state.children.get(peer);
+    if (!child || child.acked || (child.accounted && state.strategy !== 'gossip')) return;
+    if (child.timer) clearTimeout(child.timer);
+    child.accounted = true;
+    this.adopt(state, peer);
+    if (state.receipts.has(peer) || state.unreached.has(peer)) return;
+    const u = { node: peer, by: this.d.self, reason };
+    state.unreached.set(peer, u);
+    if (state.streaming) this.stream(state, { receipts: [], unreached: [u] });
+    this.maybeSendAfter(state);
+    this.progress(state);
+  }
+
+  private maybeSendAfter(state: MessageState): void {
+    if (state.afterSent || state.after.length === 0) return;
+    for (const c of state.children.values()) if (!c.acked && !c.accounted) return;
+    state.afterSent = true;
+    for (const c of state.after) this.sendRelay(state, c);
+  }
+
+  /** Reports upstream once the subtree is accounted for; finishes the proof at the entry. */
+  private progress(state: MessageState): void {
+    if (state.entry === this.d.self) {
+      if (allAccounted(state, this.d.directory().members)) this.finishProof(state, true);
+      return;
+    }
+    if (state.reported || state.strategy === 'gossip') return;
+    if (!state.afterSent && state.after.length > 0) return;
+    for (const c of state.children.values()) if (!c.accounted) return;
+    state.reported = true;
+    this.sendReport(state, [...state.upstream]);
+  }
+
+  private sendReport(state: MessageState, to: number[]): void {
+    const frame: Receipts = { type: 'receipts', id: state.id, receipts: [...state.receipts.values()], unreached: [...state.unreached.values()], complete: [this.d.self] };
+    const data = encodeFrame(frame);
+    for (const p of to) this.d.send(p, data);
+  }
+
+  /** Past the report deadline a subtree streams what it has instead of waiting for stragglers. */
+  private startStreaming(state: MessageState): void {
+    if (state.reported || state.streaming || state.entry === this.d.self) return;
+    state.streaming = true;
+    this.stream(state, { receipts: [...state.receipts.values()], unreached: [...state.unreached.values()] });
+  }
+
+  /** Queues receipts for upstream, coalescing everything that arrives in one event-loop turn. */
+  private stream(state: MessageState, add: NonNullable<MessageState['outbox']>): void {
+    if (state.entry === this.d.self || (add.receipts.length === 0 && add.unreached.length === 0)) return;
+    if (state.outbox) {
+      state.outbox.receipts.push(...add.receipts);
+      state.outbox.unreached.push(...add.unreached);
+      return;
+    }
+    state.outbox = { receipts: [...add.receipts], unreached: [...add.unreached] };
+    setImmediate(() => {
+      const out = state.outbox;
+      state.outbox = undefined;
+      if (!out) return;
+      const data = encodeFrame({ type: 'receipts', id: state.id, receipts: out.receipts, unreached: out.unreached, complete: [] } satisfies Receipts);
+      for (const p of state.upstream) this.d.send(p, data);
+    });
+  }
+
+  private ack(peer: number, id: string): void {
+    this.d.send(peer, encodeFrame({ type: 'ack', id }));
+  }
+
+  private toProof(state: MessageState, complete: boolean): Proof {
+    const dir = this.d.directory();
+    return {
+      id: state.id, msg: state.msg, entry: state.entry, strategy: state.strategy, epoch: dir.epoch, directoryHash: dir.hash,
+      receipts: [...state.receipts.values()].sort((a, b) => a.node - b.node),
+      unreached: [...state.unreached.values()].filter((u) => !state.receipts.has(u.node)).sort((a, b) => a.node - b.node),
+      complete,
+    };
+  }
+
+  private finishProof(state: MessageState, complete: boolean): void {
+    const waiting = this.listeners.get(state.id);
+    if (!waiting) return;
+    this.listeners.delete(state.id);
+    const proof = this.toProof(state, complete);
+    this.remember(proof);
+    this.d.metrics.inc('spinoza_proofs_total', { complete: String(complete) });
+    this.d.events.emit({ ev: 'proof', id: state.id, receipts: proof.receipts.length, unreached: proof.unreached.map((u) => u.node), complete });
+    for (const l of waiting) l(proof);
+  }
+
+  private remember(proof: Proof): void {
+    this.proofs.delete(proof.id);
+    this.proofs.set(proof.id, proof);
+    for (const k of this.proofs.keys()) {
+      if (this.proofs.size <= this.d.params.maxProofs) break;
+      this.proofs.delete(k);
+    }
+  }
+
+  private drop(state: MessageState): void {
+    clearTimers(state);
+    if (state.entry === this.d.self) this.remember(this.toProof(state, allAccounted(state, this.d.directory().members)));
+    this.messages.delete(state.id);
+  }
+}

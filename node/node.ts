@@ -1,0 +1,119 @@
+// A node: directory, transport, broadcast engine, HTTP endpoints and event log, wired together.
+// startNode() returns a handle; stop() tears down in reverse order.
+import type { AddressInfo } from 'node:net';
+import { keyPairFromSeed } from './crypto/index.js';
+import { relayFate } from './behaviour.js';
+import { BroadcastEngine } from './broadcast/engine.js';
+import { NodeConfig, type NodeConfigInput } from './config.js';
+import { Directory } from './directory/directory.js';
+import { ndjsonSink, nullSink, type EventSink } from './events/sink.js';
+import { Metrics } from './metrics.js';
+import { createHttpServer } from './server/http.js';
+import { DEFAULT_TRANSPORT_OPTIONS, Transport, type Link } from './transport/transport.js';
+import { encodeFrame } from './wire/codec.js';
+import type { ClientReply, InboundFrame } from './wire/schemas.js';
+import type { RejectReason } from './wire/verdict.js';
+
+export interface RunningNode {
+  readonly id: number;
+  readonly port: number;
+  readonly metrics: Metrics;
+  stop(): Promise<void>;
+}
+
+export interface NodeDeps {
+  events?: EventSink;
+  now?: () => number;
+}
+
+export async function startNode(input: NodeConfigInput, deps: NodeDeps = {}): Promise<RunningNode> {
+  const config = NodeConfig.parse(input);
+  const now = deps.now ?? Date.now;
+  const key = keyPairFromSeed(Buffer.from(config.privateKey, 'hex'));
+  const directory = new Directory(config.directory);
+  const self = config.id;
+  if (!directory.entry(self)) throw new Error(`node ${self} is not in its directory`);
+  if (!directory.nodeKey(self)!.equals(key.publicKey)) throw new Error(`node ${self}'s key does not match the directory`);
+  const events = deps.events ?? (config.eventsPath ? ndjsonSink(config.eventsPath, self, now) : nullSink);
+  const metrics = new Metrics();
+  const p = config.params;
+
+  const onReject = (link: Link, reason: RejectReason, detail: string): void => {
+    metrics.inc('spinoza_rejected_total', { reason });
+    events.emit({ ev: 'rejected', reason, detail, peer: link.peer !== undefined ? `node:${link.peer}` : link.label });
+  };
+  const transport: Transport = new Transport(
+    { self, key, directory: () => directory, now },
+    { ...DEFAULT_TRANSPORT_OPTIONS, maxFrameBytes: p.maxFrameBytes, maxBodyBytes: p.maxBodyBytes, maxClockSkewMs: p.maxClockSkewMs },
+    { onFrame: (link, frame, bytes) => onFrame(link, frame, bytes), onReject },
+  );
+  const engine = new BroadcastEngine({
+    self, key, directory: () => directory, params: p, events, metrics, now,
+    send: (peer, data, onFail) => transport.send(peer, data, onFail),
+  });
+  const copies = new Map<string, number>();
+
+  function onFrame(link: Link, frame: Exclude<InboundFrame, { type: 'hello' | 'welcome' }>, bytes: number): void {
+    const reply = (r: ClientReply): void => void link.send(encodeFrame(r));
+    switch (frame.type) {
+      case 'submit': {
+        const v = engine.submit(frame.msg, frame.strategy, (proof) => reply({ type: 'proof', req: frame.req, proof }));
+        if (v.ok) reply({ type: 'accepted', req: frame.req, id: v.value });
+        else {
+          onReject(link, v.reason, v.detail);
+          reply({ type: 'rejected', req: frame.req, reason: v.reason, detail: v.detail });
+        }
+        return;
+      }
+      case 'get-proof':
+        return reply({ type: 'proof', req: frame.req, proof: engine.proof(frame.id) ?? null });
+    }
+    const peer = link.peer;
+    if (peer === undefined) return onReject(link, 'unauthenticated', `${frame.type} before hello`);
+    switch (frame.type) {
+      case 'relay': {
+        const process = (): void => {
+          const v = engine.onRelay(peer, frame, bytes);
+          if (!v.ok) onReject(link, v.reason, v.detail);
+        };
+        if (config.behaviour.kind === 'honest') return process();
+        const id = `${frame.msg.nonce}:${frame.msg.from}`;
+        const copy = (copies.get(id) ?? 0) + 1;
+        copies.set(id, copy);
+        const fate = relayFate(config.behaviour, id, copy);
+        if (fate.kind === 'process') process();
+        else if (fate.kind === 'delay') setTimeout(process, fate.ms);
+        return;
+      }
+      case 'ack':
+        return engine.onAck(peer, frame.id);
+      case 'receipts':
+        return engine.onReceipts(peer, frame);
+    }
+  }
+
+  const server = createHttpServer({ self, directory: () => directory, metrics, proof: (id) => engine.proof(id) });
+  transport.listen(server);
+  metrics.gauge('spinoza_open_sockets', () => transport.openSockets);
+  metrics.gauge('spinoza_directory_epoch', () => directory.epoch);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.listen.port, config.listen.host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  events.emit({ ev: 'started', port, epoch: directory.epoch, pid: process.pid });
+
+  return {
+    id: self,
+    port,
+    metrics,
+    async stop() {
+      engine.stop();
+      await transport.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      events.emit({ ev: 'stopped' });
+      await events.close();
+    },
+  };
+}

@@ -1,0 +1,112 @@
+// In-process testnet for integration tests: N real nodes on real loopback sockets in this process.
+import { createServer } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import WebSocket from 'ws';
+import {
+  deriveKeyPair, Directory, memorySink, signBroadcast, startNode, type Behaviour, type DirectoryData,
+  type NodeEvent, type Proof, type ProtocolParams, type RunningNode, type StrategyName,
+} from '../../node/index.js';
+
+export interface TestnetOptions {
+  nodes: number;
+  seed?: string;
+  dead?: number[];
+  unreliable?: number[];
+  params?: Partial<ProtocolParams>;
+  neighborhoodSize?: number;
+}
+
+export interface Testnet {
+  dir: Directory;
+  nodes: Map<number, RunningNode>;
+  events: Map<number, NodeEvent[]>;
+  live: number[];
+  clientKey: ReturnType<typeof deriveKeyPair>;
+  url(id: number): string;
+  stop(): Promise<void>;
+}
+
+/** Reserves `n` distinct free TCP ports on 127.0.0.1. */
+export async function freePorts(n: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: n }, () => new Promise<ReturnType<typeof createServer>>((resolve) => {
+      const s = createServer();
+      s.listen(0, '127.0.0.1', () => resolve(s));
+    })),
+  );
+  const ports = servers.map((s) => (s.address() as { port: number }).port);
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  return ports;
+}
+
+export async function startTestnet(o: TestnetOptions): Promise<Testnet> {
+  const seed = o.seed ?? 'test';
+  const ports = await freePorts(o.nodes);
+  const keys = Array.from({ length: o.nodes }, (_, i) => deriveKeyPair(seed, 'node', i + 1));
+  const clientKey = deriveKeyPair(seed, 'client', 0);
+  const data: DirectoryData = {
+    network: `test-${randomBytes(4).toString('hex')}`,
+    epoch: 0,
+    neighborhoodSize: o.neighborhoodSize ?? 15,
+    nodes: keys.map((k, i) => ({ id: i + 1, host: '127.0.0.1', port: ports[i]!, publicKey: k.publicKey.toString('base64'), status: 'UP' as const })),
+    initiators: [{ name: 'client', publicKey: clientKey.publicKey.toString('base64') }],
+  };
+  const dead = new Set(o.dead ?? []);
+  const unreliable = new Set(o.unreliable ?? []);
+  const nodes = new Map<number, RunningNode>();
+  const events = new Map<number, NodeEvent[]>();
+  const live = data.nodes.map((n) => n.id).filter((id) => !dead.has(id));
+  await Promise.all(live.map(async (id) => {
+    const sink = memorySink(id);
+    events.set(id, sink.events);
+    const behaviour: Behaviour = unreliable.has(id)
+      ? { kind: 'unreliable', dropRate: 0.2, maxDelayMs: 200, seed: `${seed}/${id}` }
+      : { kind: 'honest' };
+    nodes.set(id, await startNode({
+      id, privateKey: keys[id - 1]!.seed.toString('hex'), listen: { host: '127.0.0.1', port: ports[id - 1]! },
+      directory: data, params: o.params ?? {}, behaviour,
+    }, { events: sink }));
+  }));
+  return {
+    dir: new Directory(data), nodes, events, live, clientKey,
+    url: (id) => `ws://127.0.0.1:${ports[id - 1]!}/`,
+    stop: async () => { await Promise.all([...nodes.values()].map((n) => n.stop())); },
+  };
+}
+
+/** Opens a raw socket to a node (for the trusted-client role and for bad input). */
+export async function openSocket(url: string): Promise<WebSocket> {
+  const ws = new WebSocket(url);
+  await new Promise<void>((resolve, reject) => { ws.once('open', () => resolve()); ws.once('error', reject); });
+  return ws;
+}
+
+/** Waits for the first frame matching `pred`. */
+export function nextFrame<T = Record<string, unknown>>(ws: WebSocket, pred: (f: Record<string, unknown>) => boolean, timeoutMs = 30_000): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { ws.off('message', on); reject(new Error('timed out waiting for a frame')); }, timeoutMs);
+    const on = (data: WebSocket.RawData): void => {
+      const f = JSON.parse(String(data)) as Record<string, unknown>;
+      if (pred(f)) { clearTimeout(timer); ws.off('message', on); resolve(f as T); }
+    };
+    ws.on('message', on);
+  });
+}
+
+let req = 0;
+/** Signs and submits a broadcast as the trusted client; resolves with the entry's proof. */
+export async function broadcast(net: Testnet, via: number, body: string, strategy?: StrategyName): Promise<Proof> {
+  const ws = await openSocket(net.url(via));
+  try {
+    const msg = signBroadcast(net.clientKey, { net: net.dir.network, from: 'client', nonce: randomBytes(16).toString('hex'), ts: Date.now(), body });
+    const r = ++req;
+    const proofP = nextFrame<{ proof: Proof }>(ws, (f) => f.type === 'proof' && f.req === r);
+    const accepted = nextFrame(ws, (f) => (f.type === 'accepted' || f.type === 'rejected') && f.req === r);
+    ws.send(JSON.stringify({ type: 'submit', req: r, msg, ...(strategy ? { strategy } : {}) }));
+    const a = await accepted;
+    if (a.type !== 'accepted') throw new Error(`rejected: ${String(a.reason)} ${String(a.detail)}`);
+    return (await proofP).proof;
+  } finally {
+    ws.close();
+  }
+}
