@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { keyPairFromSeed } from './crypto/index.js';
 import { relayFate } from './behaviour.js';
 import { BroadcastEngine } from './broadcast/engine.js';
+import { SeenSet } from './broadcast/seen.js';
 import { NodeConfig, type NodeConfigInput } from './config.js';
 import { Directory } from './directory/directory.js';
 import { ndjsonSink, nullSink, type EventSink } from './events/sink.js';
@@ -51,7 +52,7 @@ export async function startNode(input: NodeConfigInput, deps: NodeDeps = {}): Pr
     self, key, directory: () => directory, params: p, events, metrics, now,
     send: (peer, data, onFail) => transport.send(peer, data, onFail),
   });
-  const copies = new Map<string, number>();
+  const copies = new SeenSet<number>(p.maxSeen, p.replayWindowMs); // copies of each relay seen (unreliable mode)
 
   function onFrame(link: Link, frame: Exclude<InboundFrame, { type: 'hello' | 'welcome' }>, bytes: number): void {
     const reply = (r: ClientReply): void => void link.send(encodeFrame(r));
@@ -78,8 +79,8 @@ export async function startNode(input: NodeConfigInput, deps: NodeDeps = {}): Pr
         };
         if (config.behaviour.kind === 'honest') return process();
         const id = `${frame.msg.nonce}:${frame.msg.from}`;
-        const copy = (copies.get(id) ?? 0) + 1;
-        copies.set(id, copy);
+        const copy = (copies.get(id, now()) ?? 0) + 1;
+        copies.add(id, copy, now());
         const fate = relayFate(config.behaviour, id, copy);
         if (fate.kind === 'process') process();
         else if (fate.kind === 'delay') setTimeout(process, fate.ms);

@@ -108,7 +108,8 @@ export class BroadcastEngine {
       const child = state.children.get(n);
       if (child) child.accounted = true;
     }
-    if (state.streaming) this.stream(state, fresh);
+    // Past our own report (or its deadline), late arrivals still flow upstream.
+    if (state.streaming || state.reported) this.stream(state, fresh);
     this.progress(state);
   }
 
@@ -156,7 +157,7 @@ export class BroadcastEngine {
   private sendRelay(state: MessageState, peer: number): void {
     let child = state.children.get(peer);
     if (!child) {
-      child = { sends: 0, acked: false, accounted: state.strategy === 'gossip', adopted: false, timer: undefined };
+      child = { sends: 0, acked: false, accounted: false, adopted: false, timer: undefined };
       state.children.set(peer, child);
     }
     const c = child;
@@ -165,7 +166,7 @@ export class BroadcastEngine {
     this.d.metrics.inc('spinoza_forwarded_bytes_total', {}, state.frame.length);
     this.d.events.emit({ ev: 'forwarded', id: state.id, to: peer, bytes: state.frame.length });
     this.d.send(peer, state.frame, () => this.giveUp(state, peer, 'unreachable'));
-    if (state.strategy !== 'gossip' && !c.accounted) {
+    if (!c.accounted) {
       if (c.timer) clearTimeout(c.timer);
       c.timer = setTimeout(() => this.onAckTimeout(state, peer), this.d.params.ackTimeoutMs);
     }
@@ -179,13 +180,15 @@ export class BroadcastEngine {
     else this.giveUp(state, peer, 'no-ack');
   }
 
-  /** Routes around a silent child: its own children become ours. */
+  /** Routes around a silent child: its duties in the plan become ours. */
   private adopt(state: MessageState, peer: number): void {
     const child = state.children.get(peer);
-    if (!child || child.adopted || state.strategy === 'gossip') return;
+    if (!child || child.adopted) return;
     child.adopted = true;
     const plan = planFor(state.strategy, this.planInput(state), peer, this.d.params);
-    const adopted = [...plan.now, ...plan.after].filter((g) => g !== this.d.self && !state.children.has(g));
+    // Gossip adopts only the ring successor that keeps the overlay connected, not random picks.
+    const duties = state.strategy === 'gossip' ? plan.now.slice(0, 1) : [...plan.now, ...plan.after];
+    const adopted = duties.filter((g) => g !== this.d.self && !state.children.has(g));
     this.d.metrics.inc('spinoza_routed_around_total');
     this.d.events.emit({ ev: 'routed-around', id: state.id, child: peer, adopted });
     for (const g of adopted) this.sendRelay(state, g);
@@ -193,7 +196,7 @@ export class BroadcastEngine {
 
   private giveUp(state: MessageState, peer: number, reason: 'no-ack' | 'unreachable'): void {
     const child = state.children.get(peer);
-    if (!child || child.acked || (child.accounted && state.strategy !== 'gossip')) return;
+    if (!child || child.acked || child.accounted) return;
     if (child.timer) clearTimeout(child.timer);
     child.accounted = true;
     this.adopt(state, peer);

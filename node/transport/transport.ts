@@ -6,7 +6,8 @@ import type { KeyPair } from '../crypto/index.js';
 import type { Directory } from '../directory/directory.js';
 import { decodeFrame, encodeFrame, type WireLimits } from '../wire/codec.js';
 import type { Hello, InboundFrame } from '../wire/schemas.js';
-import type { RejectReason } from '../wire/verdict.js';
+import { reject, type RejectReason } from '../wire/verdict.js';
+import { SeenSet } from '../broadcast/seen.js';
 import { checkHello, checkWelcome, makeHello, makeWelcome } from './handshake.js';
 
 export interface TransportOptions extends WireLimits {
@@ -60,8 +61,11 @@ export class Transport {
   private readonly failures = new Map<number, { count: number; until: number }>();
   private readonly sockets = new Set<WebSocket>();
   private nextLabel = 0;
+  /** Hello nonces seen within the skew window: a captured hello cannot be replayed. */
+  private readonly helloNonces: SeenSet<true>;
 
   constructor(private readonly deps: TransportDeps, private readonly opts: TransportOptions, private readonly handlers: TransportHandlers) {
+    this.helloNonces = new SeenSet(100_000, 2 * opts.maxClockSkewMs);
     this.wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxFrameBytes });
     this.wss.on('connection', (ws, req) => this.attach(ws, `in:${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`, undefined));
   }
@@ -71,8 +75,12 @@ export class Transport {
     server.on('upgrade', (req, socket, head) => this.wss.handleUpgrade(req, socket, head, (ws) => this.wss.emit('connection', ws, req)));
   }
 
-  /** Sends to a node over an authenticated link, dialling if needed; `onFail` hears of failure. */
-  send(peer: number, data: string, onFail?: SendFail): void {
+  /**
+   * Sends to a node over an authenticated link, dialling if needed. `onFail` hears of failure,
+   * always asynchronously: callers never re-enter their own state from inside send().
+   */
+  send(peer: number, data: string, fail?: SendFail): void {
+    const onFail = fail && ((reason: string) => queueMicrotask(() => fail(reason)));
     const link = this.links.get(peer);
     if (link) {
       if (!link.send(data)) onFail?.('send buffer full');
@@ -190,12 +198,17 @@ export class Transport {
   }
 
   private onHello(link: Link, hello: Hello): void {
-    const verdict = checkHello(hello, this.deps.directory(), this.deps.self, this.deps.now(), this.opts.maxClockSkewMs);
+    const now = this.deps.now();
+    const replayed = this.helloNonces.get(hello.nonce, now) === true;
+    const verdict = replayed
+      ? reject('replay', `hello nonce ${hello.nonce} seen before`)
+      : checkHello(hello, this.deps.directory(), this.deps.self, now, this.opts.maxClockSkewMs);
     if (!verdict.ok) {
       this.handlers.onReject(link, verdict.reason, verdict.detail);
       link.close(4001, verdict.reason);
       return;
     }
+    this.helloNonces.add(hello.nonce, true, now);
     link.peer = hello.from;
     this.links.set(hello.from, link);
     link.send(encodeFrame(makeWelcome(this.deps.key, this.deps.directory().network, this.deps.self, hello)));

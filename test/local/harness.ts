@@ -12,6 +12,8 @@ export interface TestnetOptions {
   seed?: string;
   dead?: number[];
   unreliable?: number[];
+  /** Nodes listed with status DOWN in the directory (and not started). */
+  down?: number[];
   params?: Partial<ProtocolParams>;
   neighborhoodSize?: number;
 }
@@ -22,6 +24,7 @@ export interface Testnet {
   events: Map<number, NodeEvent[]>;
   live: number[];
   clientKey: ReturnType<typeof deriveKeyPair>;
+  nodeKey(id: number): ReturnType<typeof deriveKeyPair>;
   url(id: number): string;
   stop(): Promise<void>;
 }
@@ -48,10 +51,13 @@ export async function startTestnet(o: TestnetOptions): Promise<Testnet> {
     network: `test-${randomBytes(4).toString('hex')}`,
     epoch: 0,
     neighborhoodSize: o.neighborhoodSize ?? 15,
-    nodes: keys.map((k, i) => ({ id: i + 1, host: '127.0.0.1', port: ports[i]!, publicKey: k.publicKey.toString('base64'), status: 'UP' as const })),
+    nodes: keys.map((k, i) => ({
+      id: i + 1, host: '127.0.0.1', port: ports[i]!, publicKey: k.publicKey.toString('base64'),
+      status: (o.down ?? []).includes(i + 1) ? ('DOWN' as const) : ('UP' as const),
+    })),
     initiators: [{ name: 'client', publicKey: clientKey.publicKey.toString('base64') }],
   };
-  const dead = new Set(o.dead ?? []);
+  const dead = new Set([...(o.dead ?? []), ...(o.down ?? [])]);
   const unreliable = new Set(o.unreliable ?? []);
   const nodes = new Map<number, RunningNode>();
   const events = new Map<number, NodeEvent[]>();
@@ -68,7 +74,7 @@ export async function startTestnet(o: TestnetOptions): Promise<Testnet> {
     }, { events: sink }));
   }));
   return {
-    dir: new Directory(data), nodes, events, live, clientKey,
+    dir: new Directory(data), nodes, events, live, clientKey, nodeKey: (id) => keys[id - 1]!,
     url: (id) => `ws://127.0.0.1:${ports[id - 1]!}/`,
     stop: async () => { await Promise.all([...nodes.values()].map((n) => n.stop())); },
   };
@@ -109,4 +115,20 @@ export async function broadcast(net: Testnet, via: number, body: string, strateg
   } finally {
     ws.close();
   }
+}
+
+/** Polls a condition until it holds (events arrive asynchronously); never a fixed sleep. */
+export async function waitFor(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** Received-relay counts per node for one message: 1 means exactly once. */
+export function copiesPerNode(net: Testnet, id: string): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const [node, evs] of net.events) out.set(node, evs.filter((e) => e.ev === 'received' && e.id === id).length);
+  return out;
 }
