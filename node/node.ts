@@ -97,6 +97,12 @@ export async function startNode(input: NodeConfigInput, deps: NodeDeps = {}): Pr
   transport.listen(server);
   metrics.gauge('spinoza_open_sockets', () => transport.openSockets);
   metrics.gauge('spinoza_directory_epoch', () => directory.epoch);
+  // Process CPU (user + system) for the benchmark's CPU-per-broadcast figure; one node per process.
+  metrics.gauge('process_cpu_seconds_total', () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1e6;
+  });
+  metrics.gauge('process_resident_memory_bytes', () => process.memoryUsage.rss());
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.listen.port, config.listen.host, () => resolve());
