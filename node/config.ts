@@ -27,6 +27,15 @@ export const ProtocolParams = z.object({
   maxSeen: z.number().int().positive().default(200_000),
   /** Bound on proofs kept for GET /broadcasts/:id. */
   maxProofs: z.number().int().positive().default(10_000),
+  /** Anti-entropy round period; 0 turns repair off. */
+  antiEntropyIntervalMs: z.number().int().nonnegative().default(1000),
+  /** Peers sent a digest each round. */
+  antiEntropyPeers: z.number().int().min(1).max(16).default(2),
+  /** Messages younger than this stay out of digests: the tree is still delivering them. */
+  repairGraceMs: z.number().int().nonnegative().default(3000),
+  /** How long delivered messages are kept to repair others, and bound on how many. */
+  repairWindowMs: z.number().int().positive().default(5 * 60_000),
+  maxRepairStore: z.number().int().positive().default(5000),
 });
 export type ProtocolParams = z.infer<typeof ProtocolParams>;
 

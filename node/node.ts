@@ -8,6 +8,7 @@ import { SeenSet } from './broadcast/seen.js';
 import { NodeConfig, type NodeConfigInput } from './config.js';
 import { Directory } from './directory/directory.js';
 import { ndjsonSink, nullSink, type EventSink } from './events/sink.js';
+import { deliveredBefore } from './events/replay.js';
 import { Metrics } from './metrics.js';
 import { createHttpServer } from './server/http.js';
 import { DEFAULT_TRANSPORT_OPTIONS, Transport, type Link } from './transport/transport.js';
@@ -24,6 +25,8 @@ export interface RunningNode {
 
 export interface NodeDeps {
   events?: EventSink;
+  /** Messages delivered before a restart; default: read back from `eventsPath`. */
+  previouslyDelivered?: { id: string; t: number }[];
   now?: () => number;
 }
 
@@ -52,6 +55,8 @@ export async function startNode(input: NodeConfigInput, deps: NodeDeps = {}): Pr
     self, key, directory: () => directory, params: p, events, metrics, now,
     send: (peer, data, onFail) => transport.send(peer, data, onFail),
   });
+  // A restarted node remembers what it delivered (its own event log) and never delivers it twice.
+  engine.markDelivered(deps.previouslyDelivered ?? (config.eventsPath ? await deliveredBefore(config.eventsPath, now() - p.replayWindowMs) : []));
   const copies = new SeenSet<number>(p.maxSeen, p.replayWindowMs); // copies of each relay seen (unreliable mode)
 
   function onFrame(link: Link, frame: Exclude<InboundFrame, { type: 'hello' | 'welcome' }>, bytes: number): void {
@@ -90,6 +95,15 @@ export async function startNode(input: NodeConfigInput, deps: NodeDeps = {}): Pr
         return engine.onAck(peer, frame.id);
       case 'receipts':
         return engine.onReceipts(peer, frame);
+      case 'digest':
+        return engine.onDigest(peer, frame);
+      case 'want':
+        return engine.onWant(peer, frame);
+      case 'repair': {
+        const v = engine.onRepair(peer, frame);
+        if (!v.ok) onReject(link, v.reason, v.detail);
+        return;
+      }
     }
   }
 
@@ -109,6 +123,7 @@ export async function startNode(input: NodeConfigInput, deps: NodeDeps = {}): Pr
   });
   const port = (server.address() as AddressInfo).port;
   events.emit({ ev: 'started', port, epoch: directory.epoch, pid: process.pid });
+  engine.start();
 
   return {
     id: self,

@@ -8,7 +8,9 @@ import type { EventSink } from '../events/sink.js';
 import type { Metrics } from '../metrics.js';
 import { encodeFrame } from '../wire/codec.js';
 import { messageId, signReceipt } from '../wire/messages.js';
-import type { Broadcast, Proof, Receipts, Relay, StrategyName } from '../wire/schemas.js';
+import type { Broadcast, Digest, Proof, Receipts, Relay, Repair, StrategyName, Want } from '../wire/schemas.js';
+import { AntiEntropy } from './anti-entropy.js';
+import { RecentStore, shortId } from './recent.js';
 import { accept, reject, type Verdict } from '../wire/verdict.js';
 import { allAccounted, clearTimers, newMessageState, type MessageState } from './message-state.js';
 import { planFor } from './plan.js';
@@ -35,10 +37,54 @@ export class BroadcastEngine {
   /** Proofs of messages that entered here, kept after their state is dropped (bounded). */
   private readonly proofs = new Map<string, Proof>();
   private readonly listeners = new Map<string, ProofListener[]>();
+  /** Short ids of delivered messages, for anti-entropy digests (survives the full-id window too). */
+  private readonly seenShort: SeenSet<true>;
+  private readonly recent: RecentStore;
+  private readonly antiEntropy: AntiEntropy;
 
   constructor(private readonly d: EngineDeps) {
     this.seen = new SeenSet(d.params.maxSeen, d.params.replayWindowMs);
     this.nonces = new SeenSet(d.params.maxSeen, d.params.replayWindowMs);
+    this.seenShort = new SeenSet(d.params.maxSeen, d.params.replayWindowMs);
+    this.recent = new RecentStore(d.params.maxRepairStore, d.params.repairWindowMs);
+    this.antiEntropy = new AntiEntropy({
+      self: d.self, directory: d.directory, recent: this.recent, send: (p, data) => d.send(p, data), now: d.now,
+      has: (s) => this.seenShort.get(s, d.now()) === true, params: d.params, seed: d.self * 7919,
+    });
+  }
+
+  start(): void {
+    this.antiEntropy.start();
+  }
+
+  /** Ids delivered before a restart (from the node's own event log): never delivered twice. */
+  markDelivered(ids: Iterable<{ id: string; t: number }>): void {
+    for (const { id, t } of ids) {
+      this.seen.add(id, true, t);
+      this.seenShort.add(shortId(id), true, t);
+    }
+  }
+
+  onDigest(peer: number, digest: Digest): void {
+    this.antiEntropy.onDigest(peer, digest);
+  }
+
+  onWant(peer: number, want: Want): void {
+    this.antiEntropy.onWant(peer, want);
+  }
+
+  /** A missed message from anti-entropy: validated like a relay, delivered, not forwarded on. */
+  onRepair(peer: number, frame: Repair): Verdict<string> {
+    const id = messageId(frame.msg);
+    const now = this.d.now();
+    if (this.seen.get(id, now) === true) return accept(id);
+    const verdict = this.validate(frame.msg, id, now);
+    if (!verdict.ok) return verdict;
+    const state = newMessageState(id, frame.msg, frame.entry, frame.strategy, encodeFrame({ type: 'relay', msg: frame.msg, entry: frame.entry, strategy: frame.strategy } satisfies Relay));
+    state.upstream.add(frame.entry); // our receipt goes straight to the entry
+    state.streaming = true;
+    this.deliver(state, peer, 'repair');
+    return accept(id);
   }
 
   /** A client's broadcast, entering the network here. */
@@ -56,7 +102,7 @@ export class BroadcastEngine {
     this.listeners.set(id, [onProof]);
     this.d.metrics.inc('spinoza_broadcasts_published_total');
     this.d.events.emit({ ev: 'published', id, from: msg.from, strategy: chosen, ts: msg.ts, bytes: state.frame.length });
-    this.deliver(state, undefined);
+    this.deliver(state, undefined, 'submit');
     state.timers.push(setTimeout(() => this.finishProof(state, false), this.d.params.proofTimeoutMs));
     return accept(id);
   }
@@ -72,6 +118,12 @@ export class BroadcastEngine {
       this.d.metrics.inc('spinoza_duplicates_total');
       this.ack(peer, id);
       const state = this.messages.get(id);
+      const recent = this.recent.get(shortId(id));
+      // Repaired before the tree reached us: do our forwarding duty now, or our subtree waits on repair.
+      if (state && recent && !recent.forwarded) {
+        recent.forwarded = true;
+        this.forward(state, peer);
+      }
       if (state && !state.upstream.has(peer)) {
         state.upstream.add(peer);
         if (state.reported) this.sendReport(state, [peer]);
@@ -83,7 +135,7 @@ export class BroadcastEngine {
     if (!this.d.directory().isMember(relay.entry)) return reject('not-in-good-standing', `entry ${relay.entry}`);
     const state = newMessageState(id, relay.msg, relay.entry, relay.strategy, encodeFrame(relay));
     state.upstream.add(peer);
-    this.deliver(state, peer);
+    this.deliver(state, peer, 'relay');
     this.ack(peer, id);
     return accept(id);
   }
@@ -119,6 +171,7 @@ export class BroadcastEngine {
   }
 
   stop(): void {
+    this.antiEntropy.stop();
     for (const s of this.messages.values()) clearTimers(s);
     this.messages.clear();
   }
@@ -128,18 +181,18 @@ export class BroadcastEngine {
     return validateBroadcast(msg, id, { dir: this.d.directory(), now, replayWindowMs: p.replayWindowMs, maxClockSkewMs: p.maxClockSkewMs, nonces: this.nonces });
   }
 
-  private deliver(state: MessageState, heardFrom: number | undefined): void {
+  private deliver(state: MessageState, heardFrom: number | undefined, via: 'submit' | 'relay' | 'repair'): void {
     const { id, msg } = state;
     const now = this.d.now();
     this.seen.add(id, true, now);
+    this.seenShort.add(shortId(id), true, now);
     this.nonces.add(`${msg.from}:${msg.nonce}`, id, now);
     this.messages.set(id, state);
+    this.recent.add({ id, msg, entry: state.entry, strategy: state.strategy, at: now, forwarded: via !== 'repair' });
     const dir = this.d.directory();
-    const plan = planFor(state.strategy, this.planInput(state), this.d.self, this.d.params, heardFrom);
-    for (const c of plan.now) this.sendRelay(state, c); // forward first: nothing awaits before this
-    state.after = plan.after;
-    this.d.metrics.inc('spinoza_delivered_total');
-    this.d.events.emit({ ev: 'delivered', id, ts: msg.ts });
+    if (via !== 'repair') this.forward(state, heardFrom); // forward first: nothing awaits before this
+    this.d.metrics.inc('spinoza_delivered_total', { via });
+    this.d.events.emit({ ev: 'delivered', id, ts: msg.ts, via });
     state.receipts.set(this.d.self, signReceipt(this.d.key, dir.network, id, this.d.self, now));
     const p = this.d.params;
     state.timers.push(setTimeout(() => this.startStreaming(state), Math.floor(p.proofTimeoutMs / 2)));
@@ -147,6 +200,13 @@ export class BroadcastEngine {
     if (state.streaming) this.stream(state, { receipts: [state.receipts.get(this.d.self)!], unreached: [] });
     this.maybeSendAfter(state);
     this.progress(state);
+  }
+
+  private forward(state: MessageState, heardFrom: number | undefined): void {
+    const plan = planFor(state.strategy, this.planInput(state), this.d.self, this.d.params, heardFrom);
+    for (const c of plan.now) this.sendRelay(state, c);
+    state.after = plan.after;
+    this.maybeSendAfter(state);
   }
 
   private planInput(state: MessageState) {

@@ -13,7 +13,7 @@ export const NodeEvent = z.discriminatedUnion('ev', [
   /** Every relay frame, duplicates included. */
   z.object({ ...base, ev: z.literal('received'), id, peer: z.number().int(), dup: z.boolean(), bytes: z.number().int() }),
   /** First valid copy handed to the application. `ts` is the initiator's timestamp. */
-  z.object({ ...base, ev: z.literal('delivered'), id, ts: z.number() }),
+  z.object({ ...base, ev: z.literal('delivered'), id, ts: z.number(), via: z.enum(['submit', 'relay', 'repair']).optional() }),
   z.object({ ...base, ev: z.literal('forwarded'), id, to: z.number().int(), bytes: z.number().int() }),
   z.object({ ...base, ev: z.literal('rejected'), reason: z.enum(REJECT_REASONS), detail: z.string(), peer: z.string() }),
   z.object({ ...base, ev: z.literal('routed-around'), id, child: z.number().int(), adopted: z.array(z.number().int()) }),

@@ -26,7 +26,7 @@ export function decodeFrame(data: Buffer | string, limits: WireLimits): Verdict<
     return reject('schema', issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'invalid frame');
   }
   const frame = parsed.data;
-  if ((frame.type === 'relay' || frame.type === 'submit') && Buffer.byteLength(frame.msg.body) > limits.maxBodyBytes) {
+  if ((frame.type === 'relay' || frame.type === 'submit' || frame.type === 'repair') && Buffer.byteLength(frame.msg.body) > limits.maxBodyBytes) {
     return reject('oversized', `body > ${limits.maxBodyBytes} bytes`);
   }
   return accept(frame);

@@ -91,8 +91,23 @@ export type Submit = z.infer<typeof Submit>;
 export const GetProof = z.object({ type: z.literal('get-proof'), req: z.number().int().nonnegative(), id: MessageId });
 export type GetProof = z.infer<typeof GetProof>;
 
+/** Short message id (first 12 hex chars) used in anti-entropy digests. */
+export const ShortId = z.string().regex(/^[0-9a-f]{12}$/);
+
+/** Anti-entropy: ids of recent messages the sender holds (docs/protocol.md#repair). */
+export const Digest = z.object({ type: z.literal('digest'), ids: z.array(ShortId).max(100_000) });
+export type Digest = z.infer<typeof Digest>;
+
+/** Anti-entropy: ids the sender lacks and asks for. */
+export const Want = z.object({ type: z.literal('want'), ids: z.array(ShortId).max(100_000) });
+export type Want = z.infer<typeof Want>;
+
+/** A missed message handed over by anti-entropy: validated like a relay, not forwarded on. */
+export const Repair = z.object({ type: z.literal('repair'), msg: Broadcast, entry: NodeId, strategy: StrategyName });
+export type Repair = z.infer<typeof Repair>;
+
 /** Every frame a node accepts on its socket. */
-export const InboundFrame = z.discriminatedUnion('type', [Hello, Welcome, Relay, Ack, Receipts, Submit, GetProof]);
+export const InboundFrame = z.discriminatedUnion('type', [Hello, Welcome, Relay, Ack, Receipts, Submit, GetProof, Digest, Want, Repair]);
 export type InboundFrame = z.infer<typeof InboundFrame>;
 
 /** A delivery proof: self-contained, verifiable by anyone holding the directory. */

@@ -26,6 +26,9 @@ export interface Testnet {
   clientKey: ReturnType<typeof deriveKeyPair>;
   nodeKey(id: number): ReturnType<typeof deriveKeyPair>;
   url(id: number): string;
+  /** Stops one node (as if killed); `start` brings it back with the same config and event log. */
+  kill(id: number): Promise<void>;
+  start(id: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -62,18 +65,27 @@ export async function startTestnet(o: TestnetOptions): Promise<Testnet> {
   const nodes = new Map<number, RunningNode>();
   const events = new Map<number, NodeEvent[]>();
   const live = data.nodes.map((n) => n.id).filter((id) => !dead.has(id));
-  await Promise.all(live.map(async (id) => {
+  const start = async (id: number): Promise<void> => {
     const sink = memorySink(id);
+    sink.events.push(...(events.get(id) ?? []));
     events.set(id, sink.events);
     const behaviour: Behaviour = unreliable.has(id)
       ? { kind: 'unreliable', dropRate: 0.2, maxDelayMs: 200, seed: `${seed}/${id}` }
       : { kind: 'honest' };
+    // What the node delivered before a restart, as a process node reads it back from its event log.
+    const previouslyDelivered = sink.events.flatMap((e) => (e.ev === 'delivered' ? [{ id: e.id, t: e.t }] : []));
     nodes.set(id, await startNode({
       id, privateKey: keys[id - 1]!.seed.toString('hex'), listen: { host: '127.0.0.1', port: ports[id - 1]! },
       directory: data, params: o.params ?? {}, behaviour,
-    }, { events: sink }));
-  }));
+    }, { events: sink, previouslyDelivered }));
+  };
+  await Promise.all(live.map(start));
   return {
+    start,
+    kill: async (id) => {
+      await nodes.get(id)?.stop();
+      nodes.delete(id);
+    },
     dir: new Directory(data), nodes, events, live, clientKey, nodeKey: (id) => keys[id - 1]!,
     url: (id) => `ws://127.0.0.1:${ports[id - 1]!}/`,
     stop: async () => { await Promise.all([...nodes.values()].map((n) => n.stop())); },
