@@ -7,6 +7,7 @@ import { BroadcastEngine } from './broadcast/engine.js';
 import { SeenSet } from './broadcast/seen.js';
 import { NodeConfig, type NodeConfigInput } from './config.js';
 import { Directory } from './directory/directory.js';
+import type { DirectoryData } from './directory/schema.js';
 import { ndjsonSink, nullSink, type EventSink } from './events/sink.js';
 import { deliveredBefore } from './events/replay.js';
 import { Metrics } from './metrics.js';
@@ -20,6 +21,8 @@ export interface RunningNode {
   readonly id: number;
   readonly port: number;
   readonly metrics: Metrics;
+  /** Adopts a newer directory snapshot (same network, higher epoch); returns false if refused. */
+  setDirectory(data: DirectoryData): boolean;
   stop(): Promise<void>;
 }
 
@@ -34,7 +37,7 @@ export async function startNode(input: NodeConfigInput, deps: NodeDeps = {}): Pr
   const config = NodeConfig.parse(input);
   const now = deps.now ?? Date.now;
   const key = keyPairFromSeed(Buffer.from(config.privateKey, 'hex'));
-  const directory = new Directory(config.directory);
+  let directory = new Directory(config.directory);
   const self = config.id;
   if (!directory.entry(self)) throw new Error(`node ${self} is not in its directory`);
   if (!directory.nodeKey(self)!.equals(key.publicKey)) throw new Error(`node ${self}'s key does not match the directory`);
@@ -129,6 +132,12 @@ export async function startNode(input: NodeConfigInput, deps: NodeDeps = {}): Pr
     id: self,
     port,
     metrics,
+    setDirectory(data) {
+      if (data.network !== directory.network || data.epoch <= directory.epoch) return false;
+      directory = new Directory(data);
+      events.emit({ ev: 'directory', epoch: directory.epoch, hash: directory.hash, members: directory.members.length });
+      return true;
+    },
     async stop() {
       engine.stop();
       await transport.close();

@@ -8,6 +8,8 @@ const id = z.string();
 export const NodeEvent = z.discriminatedUnion('ev', [
   z.object({ ...base, ev: z.literal('started'), port: z.number().int(), epoch: z.number().int(), pid: z.number().int() }),
   z.object({ ...base, ev: z.literal('stopped') }),
+  /** A newer directory snapshot took effect. */
+  z.object({ ...base, ev: z.literal('directory'), epoch: z.number().int(), hash: z.string(), members: z.number().int() }),
   /** A client's broadcast accepted at its entry node. `ts` is the initiator's timestamp. */
   z.object({ ...base, ev: z.literal('published'), id, from: z.union([z.number(), z.string()]), strategy: z.string(), ts: z.number(), bytes: z.number().int() }),
   /** Every relay frame, duplicates included. */
