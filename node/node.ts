@@ -10,6 +10,9 @@ import { Directory } from './directory/directory.js';
 import type { DirectoryData } from './directory/schema.js';
 import { ndjsonSink, nullSink, type EventSink } from './events/sink.js';
 import { deliveredBefore } from './events/replay.js';
+import { ImpairmentController } from './impairment/controller.js';
+import { Pinger } from './impairment/ping.js';
+import { controlRoutes } from './impairment/routes.js';
 import { Metrics } from './metrics.js';
 import { createHttpServer } from './server/http.js';
 import { DEFAULT_TRANSPORT_OPTIONS, Transport, type Link } from './transport/transport.js';
@@ -61,6 +64,12 @@ export async function startNode(input: NodeConfigInput, deps: NodeDeps = {}): Pr
   // A restarted node remembers what it delivered (its own event log) and never delivers it twice.
   engine.markDelivered(deps.previouslyDelivered ?? (config.eventsPath ? await deliveredBefore(config.eventsPath, now() - p.replayWindowMs) : []));
   const copies = new SeenSet<number>(p.maxSeen, p.replayWindowMs); // copies of each relay seen (unreliable mode)
+  const pinger = new Pinger({ send: (peer, data, onFail) => transport.send(peer, data, onFail) });
+  const impairment = new ImpairmentController({ self, directory: () => directory, install: (s) => transport.setShaper(s), events, now });
+  if (config.impairment) {
+    const applied = impairment.apply(config.impairment);
+    if (!applied.ok) throw new Error(`node ${self}: impairment.${applied.message}`);
+  }
 
   function onFrame(link: Link, frame: Exclude<InboundFrame, { type: 'hello' | 'welcome' }>, bytes: number): void {
     const reply = (r: ClientReply): void => void link.send(encodeFrame(r));
@@ -81,6 +90,8 @@ export async function startNode(input: NodeConfigInput, deps: NodeDeps = {}): Pr
     if (peer === undefined) return onReject(link, 'unauthenticated', `${frame.type} before hello`);
     switch (frame.type) {
       case 'relay': {
+        // Links open to any listed node (rejoin needs that); relaying takes good standing.
+        if (!directory.isMember(peer)) return onReject(link, 'not-in-good-standing', `relay from node ${peer}`);
         const process = (): void => {
           const v = engine.onRelay(peer, frame, bytes);
           if (!v.ok) onReject(link, v.reason, v.detail);
@@ -96,6 +107,10 @@ export async function startNode(input: NodeConfigInput, deps: NodeDeps = {}): Pr
       }
       case 'ack':
         return engine.onAck(peer, frame.id);
+      case 'ping':
+        return void link.send(encodeFrame({ type: 'pong', seq: frame.seq }));
+      case 'pong':
+        return pinger.onPong(peer, frame.seq);
       case 'receipts':
         return engine.onReceipts(peer, frame);
       case 'digest':
@@ -110,7 +125,8 @@ export async function startNode(input: NodeConfigInput, deps: NodeDeps = {}): Pr
     }
   }
 
-  const server = createHttpServer({ self, directory: () => directory, metrics, proof: (id) => engine.proof(id) });
+  const control = controlRoutes({ self, token: config.control?.token, directory: () => directory, impairment, pinger });
+  const server = createHttpServer({ self, directory: () => directory, metrics, proof: (id) => engine.proof(id), control });
   transport.listen(server);
   metrics.gauge('spinoza_open_sockets', () => transport.openSockets);
   metrics.gauge('spinoza_directory_epoch', () => directory.epoch);
@@ -140,6 +156,7 @@ export async function startNode(input: NodeConfigInput, deps: NodeDeps = {}): Pr
     },
     async stop() {
       engine.stop();
+      pinger.stop();
       await transport.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -72,9 +72,10 @@ export function seededRandom(seed: number): () => number {
 }
 
 /**
- * Push gossip with fanout D: the node's ring successor, then D-1 distinct random members (not
- * itself, not the one it heard from). The successor edge keeps the overlay connected, so a push
- * reaches every live node even when random choices miss one; random edges give the speed.
+ * Push gossip with fanout D: the node's ring successor, then distinct random members up to D (never
+ * itself, never the one it heard from). The successor edge keeps the overlay connected, so a push
+ * reaches every live node even when random choices miss one (when the successor is the sender, it
+ * has the message already); random edges give the speed.
  */
 export function gossipPlan(input: PlanInput, node: number, fanout: number, heardFrom?: number): Plan {
   const { members } = input;
@@ -82,14 +83,15 @@ export function gossipPlan(input: PlanInput, node: number, fanout: number, heard
   const pos = position(node);
   if (pos < 0 || members.length < 2 || fanout < 1) return EMPTY;
   const successor = members[(pos + 1) % members.length]!;
+  const first = successor === heardFrom ? [] : [successor];
   const candidates = members.filter((id) => id !== node && id !== heardFrom && id !== successor);
   const rand = seededRandom(idBits(input.id) ^ Math.imul(node, 0x9e3779b1));
-  const k = Math.min(fanout - 1, candidates.length);
+  const k = Math.min(fanout - first.length, candidates.length);
   for (let i = 0; i < k; i++) {
     const j = i + Math.floor(rand() * (candidates.length - i));
     [candidates[i], candidates[j]] = [candidates[j]!, candidates[i]!];
   }
-  return { now: [successor, ...candidates.slice(0, k)], after: [] };
+  return { now: [...first, ...candidates.slice(0, k)], after: [] };
 }
 
 export interface StrategyParams {

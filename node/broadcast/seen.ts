@@ -11,6 +11,7 @@ export class SeenSet<V> {
   }
 
   add(key: string, value: V, now: number): void {
+    this.map.delete(key); // a refreshed key moves to the back of the eviction order
     this.map.set(key, { value, expires: now + this.ttlMs });
     // Map iterates in insertion order: evict the oldest while over the bound or expired.
     for (const [k, e] of this.map) {

@@ -26,7 +26,11 @@ export function canonicalBytes(domain: Domain, fields: readonly CanonicalField[]
   };
   push(0, Buffer.from(DOMAIN[domain], 'utf8'));
   for (const f of fields) {
-    if (typeof f === 'string') push(1, Buffer.from(f, 'utf8'));
+    if (typeof f === 'string') {
+      // A lone surrogate would be replaced by U+FFFD: two strings, one encoding. Refuse it.
+      if (/\p{Cs}/u.test(f)) throw new RangeError('canonical string holds a lone UTF-16 surrogate');
+      push(1, Buffer.from(f, 'utf8'));
+    }
     else if (typeof f === 'number') {
       if (!Number.isSafeInteger(f)) throw new RangeError(`canonical number must be a safe integer: ${f}`);
       push(2, Buffer.from(String(f), 'utf8'));

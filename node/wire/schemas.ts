@@ -3,6 +3,12 @@ import { z } from 'zod';
 
 export const PROTOCOL_VERSION = 1;
 
+/**
+ * Text without lone UTF-16 surrogates: those encode to U+FFFD in UTF-8, so two different strings
+ * would share one signature and one message id.
+ */
+export const WellFormedText = z.string().refine((s) => !/\p{Cs}/u.test(s), { message: 'lone UTF-16 surrogate' });
+
 const b64 = (bytes: number) =>
   z.string().regex(/^[A-Za-z0-9+/]+={0,2}$/).refine((s) => Buffer.from(s, 'base64').length === bytes, {
     message: `expected ${bytes} bytes of base64`,
@@ -20,11 +26,11 @@ export type StrategyName = z.infer<typeof StrategyName>;
 /** A broadcast as its initiator signed it; relayed unchanged, serialised once. */
 export const Broadcast = z.object({
   v: z.literal(PROTOCOL_VERSION),
-  net: z.string().min(1).max(64),
+  net: WellFormedText.pipe(z.string().min(1).max(64)),
   from: Origin,
   nonce: z.string().regex(/^[0-9a-f]{16,64}$/),
   ts: z.number().int().nonnegative(),
-  body: z.string(),
+  body: WellFormedText,
   sig: Signature,
 });
 export type Broadcast = z.infer<typeof Broadcast>;
@@ -106,8 +112,14 @@ export type Want = z.infer<typeof Want>;
 export const Repair = z.object({ type: z.literal('repair'), msg: Broadcast, entry: NodeId, strategy: StrategyName });
 export type Repair = z.infer<typeof Repair>;
 
+/** Round-trip probe between nodes (node/impairment/ping.ts): the peer answers each `ping` with a `pong` of the same seq. */
+export const Ping = z.object({ type: z.literal('ping'), seq: z.number().int().nonnegative() });
+export type Ping = z.infer<typeof Ping>;
+export const Pong = z.object({ type: z.literal('pong'), seq: z.number().int().nonnegative() });
+export type Pong = z.infer<typeof Pong>;
+
 /** Every frame a node accepts on its socket. */
-export const InboundFrame = z.discriminatedUnion('type', [Hello, Welcome, Relay, Ack, Receipts, Submit, GetProof, Digest, Want, Repair]);
+export const InboundFrame = z.discriminatedUnion('type', [Hello, Welcome, Relay, Ack, Receipts, Submit, GetProof, Digest, Want, Repair, Ping, Pong]);
 export type InboundFrame = z.infer<typeof InboundFrame>;
 
 /** A delivery proof: self-contained, verifiable by anyone holding the directory. */

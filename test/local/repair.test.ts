@@ -1,7 +1,7 @@
 // Anti-entropy: a node that was down while broadcasts went out catches up on every one of them
 // after it comes back, and never delivers anything twice.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { verifyProof } from '../../node/index.js';
+import { verifyProof, type Proof } from '../../node/index.js';
 import { broadcast, startTestnet, waitFor, type Testnet } from './harness.js';
 
 const delivered = (net: Testnet, node: number): string[] =>
@@ -18,7 +18,7 @@ describe('anti-entropy repair', () => {
     const before = await broadcast(net, 1, 'before the outage');
     await waitFor(() => delivered(net, 9).includes(before.id), 'node 9 to deliver the first message');
     await net.kill(9);
-    const missed = [];
+    const missed: Proof[] = [];
     for (const s of ['tree', 'ring', 'gossip'] as const) missed.push(await broadcast(net, 20, `while 9 is down (${s})`, s));
     for (const p of missed) expect(verifyProof(p, net.dir).missing).toEqual([9]);
     await net.start(9);
