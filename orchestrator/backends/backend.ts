@@ -1,0 +1,66 @@
+// The backend seam: how a run's nodes are started, observed and stopped. `process` is the embedded
+// default; docker, compose and swarm implement the same interface (DESIGN.md §4).
+import type { DirectoryData } from '../../node/directory/schema.js';
+import { SpinozaError } from '../errors.js';
+import type { BackendName } from '../manifest.js';
+import type { RunLayout, RunRecord } from '../state.js';
+
+/** What a backend gets to work on: the run's files and record, and the directory it serves. */
+export interface BackendRun {
+  readonly layout: RunLayout;
+  readonly directory: DirectoryData;
+  /** The record as last written; backends persist what `down` will need (pids, containers) through `save`. */
+  record: RunRecord;
+  save(record: RunRecord): Promise<void>;
+}
+
+/** Enough to find a run's units again from another process (`status`, `down`). */
+export type RunRef = Pick<BackendRun, 'layout' | 'record'>;
+
+export type UpProgress =
+  | { phase: 'preflight' }
+  | { phase: 'starting'; started: number; total: number }
+  | { phase: 'waiting'; ready: number; total: number };
+
+export interface UpOptions {
+  signal?: AbortSignal;
+  onProgress?: (p: UpProgress) => void;
+  /** How long every live node has to answer /health. */
+  healthTimeoutMs: number;
+}
+
+export interface DownOptions {
+  /** Time between SIGTERM (or a container stop) and a forced kill. */
+  graceMs: number;
+  signal?: AbortSignal;
+}
+
+export interface Backend {
+  readonly name: BackendName;
+  /**
+   * Starts every node in `run.record.live` and resolves once each answers /health as itself.
+   * On failure or abort it stops everything it started, then throws (a SpinozaError).
+   */
+  up(run: BackendRun, opts: UpOptions): Promise<void>;
+  /** Whether each live node's unit (process, container) still exists. */
+  running(run: RunRef): Promise<Map<number, boolean>>;
+  /** Stops everything of the run; idempotent. Resolves with the ids it stopped. */
+  down(run: RunRef, opts: DownOptions): Promise<number[]>;
+}
+
+export type BackendFactory = () => Backend;
+
+/** Backends by name; the later milestones add their factories here. */
+export async function backendFor(name: BackendName): Promise<Backend> {
+  switch (name) {
+    case 'process': {
+      const { processBackend } = await import('./process.js');
+      return processBackend();
+    }
+    case 'docker':
+    case 'compose':
+    case 'swarm':
+      throw new SpinozaError('not-implemented', `the ${name} backend is not available yet`,
+        'use --backend process (the default) for now');
+  }
+}

@@ -1,0 +1,135 @@
+// The checker's report: plain JSON (numbers, strings, arrays, null), written as report.json.
+// A figure that cannot be computed (no samples, nothing expected) is null, never NaN or Infinity,
+// so JSON.parse(JSON.stringify(report)) gives the same report back.
+import type { RejectReason } from '../../node/wire/verdict.js';
+
+/** Nearest-rank percentiles over a set of samples (see percentile.ts); null when there are none. */
+export interface LatencySummary {
+  count: number;
+  p50: number | null;
+  p99: number | null;
+  max: number | null;
+}
+
+/** One point of a delivery CDF: `fraction` of expected deliveries happened within `ms`. */
+export type CdfPoint = [ms: number, fraction: number];
+
+/** Figures for a group of broadcasts: one strategy, or all of them (the totals row). */
+export interface GroupStats {
+  /** Strategy name, or `all` for the totals. */
+  strategy: string;
+  messages: number;
+  /** Sum over messages of the live nodes expected to deliver it. */
+  expected: number;
+  /** Deliveries by expected (live) nodes. */
+  delivered: number;
+  lost: number;
+  /** delivered / expected; null when nothing was expected. */
+  deliveryRatio: number | null;
+  /** Messages delivered by every live node. */
+  complete: number;
+  /** Latency to the last live node, over complete messages only (an incomplete one has none). */
+  lastNodeMs: LatencySummary;
+  /** Latency of every delivery (publish ts → delivered.t), pooled over messages and nodes. */
+  deliveryMs: LatencySummary;
+  /** `received` frames flagged as duplicates. */
+  duplicates: number;
+  duplicatesPerDelivery: number | null;
+  /** `forwarded` frames and their bytes, all nodes. */
+  forwarded: number;
+  forwardedBytes: number;
+  messagesPerBroadcast: number | null;
+  bytesPerBroadcast: number | null;
+  /** Per broadcast, divided by the live nodes: what one node spends on one broadcast. */
+  messagesPerBroadcastPerNode: number | null;
+  bytesPerBroadcastPerNode: number | null;
+  /** Delivery CDF, downsampled; its last fraction equals deliveryRatio. */
+  cdf: CdfPoint[];
+}
+
+export interface MessageReport {
+  id: string;
+  strategy: string;
+  /** Node that accepted the client's broadcast. */
+  entry: number;
+  from: number | string;
+  /** Initiator's timestamp (latencies count from here). */
+  ts: number;
+  /** When the entry node logged `published`. */
+  publishedAt: number;
+  expected: number;
+  delivered: number;
+  /** Live nodes that never delivered it, ascending. */
+  lost: number[];
+  /** Latency to the last live node; null when some live node never delivered. */
+  lastNodeMs: number | null;
+  deliveryMs: LatencySummary;
+  duplicates: number;
+  forwarded: number;
+  forwardedBytes: number;
+}
+
+export interface NodeReport {
+  id: number;
+  status: 'live' | 'dead' | 'unlisted';
+  unreliable: boolean;
+  delivered: number;
+  /** This node's delivery latencies across all messages. */
+  deliveryMs: LatencySummary;
+  duplicatesReceived: number;
+  forwarded: number;
+  forwardedBytes: number;
+  rejected: number;
+}
+
+/** A fault window to shade on the latency-over-time plot (filled from the chaos fault log). */
+export interface FaultWindow {
+  start: number;
+  end: number;
+  label: string;
+}
+
+/** What the loader saw; absent when events came from memory. */
+export interface InputSummary {
+  files: number;
+  lines: number;
+  events: number;
+  malformed: number;
+  /** The first few malformed lines, so a person can find them. */
+  malformedSamples: { file: string; line: number; error: string }[];
+  /** Live nodes without an events file. */
+  missingFiles: number[];
+}
+
+/** Events the checker could not place; all zero in a healthy run. */
+export interface Anomalies {
+  /** received/delivered/forwarded for an id no node published. */
+  unknownMessageEvents: number;
+  /** Deliveries by a node that is dead or not in the directory. */
+  unexpectedDeliveries: number;
+  /** A second `published` for an id already published (the first one counts). */
+  republished: number;
+  /** A second `delivered` of the same id by the same node (the first one counts). */
+  redelivered: number;
+}
+
+export interface Report {
+  version: 1;
+  run: {
+    runId: string | null;
+    backend: string | null;
+    members: number;
+    live: number[];
+    dead: number[];
+    unreliable: number[];
+  };
+  input?: InputSummary;
+  totals: GroupStats;
+  strategies: GroupStats[];
+  messages: MessageReport[];
+  nodes: NodeReport[];
+  rejected: Record<RejectReason, number>;
+  rejectedTotal: number;
+  anomalies: Anomalies;
+  faults?: FaultWindow[];
+}

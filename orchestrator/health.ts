@@ -1,0 +1,100 @@
+// Reaching nodes over HTTP (GET /health): shared by every backend, since all nodes serve the same endpoints.
+import { setTimeout as delay } from 'node:timers/promises';
+import { z } from 'zod';
+import { NodeId } from '../node/wire/schemas.js';
+import { abortError, SpinozaError } from './errors.js';
+
+export interface NodeAddress {
+  id: number;
+  host: string;
+  port: number;
+}
+
+const HealthBody = z.object({ ok: z.literal(true), id: NodeId, epoch: z.number().int() });
+export type HealthBody = z.infer<typeof HealthBody>;
+export type HealthResult = HealthBody | { ok: false; error: string };
+
+/** URL of a node's HTTP endpoint; a wildcard listen address is reached on loopback. */
+export function nodeUrl(n: Pick<NodeAddress, 'host' | 'port'>, path: string, scheme: 'http' | 'ws' = 'http'): string {
+  const host = n.host === '0.0.0.0' ? '127.0.0.1' : n.host === '::' ? '::1' : n.host;
+  return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${n.port}${path}`;
+}
+
+/** One /health probe. Never throws for an unreachable or wrong node; only for an abort of `signal`. */
+export async function fetchHealth(n: NodeAddress, opts: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<HealthResult> {
+  const signals = [AbortSignal.timeout(opts.timeoutMs ?? 1000), ...(opts.signal ? [opts.signal] : [])];
+  try {
+    const res = await fetch(nodeUrl(n, '/health'), { signal: AbortSignal.any(signals) });
+    if (res.status !== 200) return { ok: false, error: `HTTP ${res.status}` };
+    const body = HealthBody.safeParse(await res.json());
+    if (!body.success) return { ok: false, error: 'unexpected /health body' };
+    // Another run's node on this port would answer too: the id must be the one we started.
+    if (body.data.id !== n.id) return { ok: false, error: `answered as node ${body.data.id}` };
+    return body.data;
+  } catch (e) {
+    if (opts.signal?.aborted) throw abortError(opts.signal, 'health check');
+    const cause = (e as { cause?: { code?: string } }).cause?.code;
+    return { ok: false, error: cause ?? (e as Error).name };
+  }
+}
+
+export interface WaitHealthyOptions {
+  timeoutMs: number;
+  signal?: AbortSignal;
+  onProgress?: (ready: number, total: number) => void;
+  /** Fails the wait at once when a node can no longer come up (e.g. its process exited). */
+  failure?: () => SpinozaError | undefined;
+  /** Probes in flight at once. */
+  concurrency?: number;
+}
+
+/** Waits until every node answers /health as itself; polls with backoff, never a fixed sleep per node. */
+export async function waitHealthy(nodes: readonly NodeAddress[], opts: WaitHealthyOptions): Promise<void> {
+  const deadline = Date.now() + opts.timeoutMs;
+  const lastError = new Map<number, string>();
+  let pending = [...nodes];
+  let backoffMs = 25;
+  opts.onProgress?.(0, nodes.length);
+  while (pending.length > 0) {
+    const failed = opts.failure?.();
+    if (failed) throw failed;
+    if (Date.now() > deadline) throw unhealthy(pending, lastError, opts.timeoutMs);
+    const results = await mapLimit(pending, opts.concurrency ?? 64, (n) =>
+      fetchHealth(n, { timeoutMs: 1000, ...(opts.signal && { signal: opts.signal }) }));
+    pending = pending.filter((n, i) => {
+      const r = results[i]!;
+      if (!r.ok) lastError.set(n.id, r.error);
+      return !r.ok;
+    });
+    opts.onProgress?.(nodes.length - pending.length, nodes.length);
+    if (pending.length === 0) break;
+    try {
+      await delay(backoffMs, undefined, opts.signal ? { signal: opts.signal } : {});
+    } catch {
+      throw abortError(opts.signal!, 'waiting for nodes');
+    }
+    backoffMs = Math.min(backoffMs * 1.5, 500);
+  }
+}
+
+function unhealthy(pending: readonly NodeAddress[], lastError: Map<number, string>, timeoutMs: number): SpinozaError {
+  const first = pending[0]!;
+  const ids = pending.slice(0, 10).map((n) => n.id).join(', ') + (pending.length > 10 ? ', …' : '');
+  return new SpinozaError('node-unhealthy',
+    `${pending.length} node(s) not healthy after ${timeoutMs} ms: ${ids} (node ${first.id}: ${lastError.get(first.id) ?? 'no answer'})`,
+    `see \`spinoza logs ${first.id}\`; on a slow machine raise --timeout`);
+}
+
+/** Runs `fn` over `items` with at most `limit` in flight; results keep the input order. */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
