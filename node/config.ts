@@ -1,6 +1,7 @@
 // A node's configuration file (written by the orchestrator, read by node/main.ts). Defaults live here.
 import { z } from 'zod';
 import { DirectoryData } from './directory/schema.js';
+import { ImpairmentProfile } from './impairment/profile.js';
 import { NodeId, StrategyName } from './wire/schemas.js';
 
 /** Protocol parameters: one object, documented defaults (docs/protocol.md#parameters). */
@@ -59,11 +60,18 @@ export const NodeConfig = z.object({
   /** Hex of the node's 32-byte Ed25519 seed. */
   privateKey: z.string().regex(/^[0-9a-f]{64}$/),
   listen: z.object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535) }),
-  directory: DirectoryData,
+  /** The directory inline, or `directoryPath` to a JSON file of it (one file shared by all nodes). */
+  directory: DirectoryData.optional(),
+  directoryPath: z.string().optional(),
   params: ProtocolParams.default(ProtocolParams.parse({})),
   behaviour: Behaviour.default({ kind: 'honest' }),
   /** NDJSON event log path; omitted: no event log. */
   eventsPath: z.string().optional(),
+  /** Per-run token guarding /control/* (impairment, probe); omitted: those endpoints are disabled. */
+  control: z.object({ token: z.string().min(16) }).optional(),
+  /** Impairment in effect from the start (userspace mode); changed later by PUT /control/impairment. */
+  impairment: ImpairmentProfile.optional(),
 });
 export type NodeConfig = z.infer<typeof NodeConfig>;
+export const NODE_CONFIG_NEEDS_ONE_DIRECTORY = 'give exactly one of directory and directoryPath';
 export type NodeConfigInput = z.input<typeof NodeConfig>;

@@ -5,9 +5,10 @@ import { keyPairFromSeed } from './crypto/index.js';
 import { relayFate } from './behaviour.js';
 import { BroadcastEngine } from './broadcast/engine.js';
 import { SeenSet } from './broadcast/seen.js';
-import { NodeConfig, type NodeConfigInput } from './config.js';
+import { NODE_CONFIG_NEEDS_ONE_DIRECTORY, NodeConfig, type NodeConfigInput } from './config.js';
 import { Directory } from './directory/directory.js';
-import type { DirectoryData } from './directory/schema.js';
+import { DirectoryData } from './directory/schema.js';
+import { readFile } from 'node:fs/promises';
 import { ndjsonSink, nullSink, type EventSink } from './events/sink.js';
 import { deliveredBefore } from './events/replay.js';
 import { ImpairmentController } from './impairment/controller.js';
@@ -36,11 +37,21 @@ export interface NodeDeps {
   now?: () => number;
 }
 
+async function loadDirectory(config: NodeConfig): Promise<DirectoryData> {
+  if ((config.directory === undefined) === (config.directoryPath === undefined)) throw new Error(NODE_CONFIG_NEEDS_ONE_DIRECTORY);
+  if (config.directory) return config.directory;
+  const path = config.directoryPath!;
+  const raw = JSON.parse(await readFile(path, 'utf8')) as unknown;
+  const parsed = DirectoryData.safeParse(raw);
+  if (!parsed.success) throw new Error(`${path}: not a directory: ${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}`);
+  return parsed.data;
+}
+
 export async function startNode(input: NodeConfigInput, deps: NodeDeps = {}): Promise<RunningNode> {
   const config = NodeConfig.parse(input);
   const now = deps.now ?? Date.now;
   const key = keyPairFromSeed(Buffer.from(config.privateKey, 'hex'));
-  let directory = new Directory(config.directory);
+  let directory = new Directory(await loadDirectory(config));
   const self = config.id;
   if (!directory.entry(self)) throw new Error(`node ${self} is not in its directory`);
   if (!directory.nodeKey(self)!.equals(key.publicKey)) throw new Error(`node ${self}'s key does not match the directory`);

@@ -99,7 +99,8 @@ export function buildGenesis(m: Manifest, runId: string, layout: RunLayout): Gen
     id: entry.id,
     privateKey: nodeKey(m.seed, entry.id).seed.toString('hex'),
     listen: { host: entry.host, port: entry.port },
-    directory,
+    // One genesis.json for all: inlining the directory would make N configs of O(N) bytes each.
+    directoryPath: layout.genesis,
     params,
     behaviour: unreliable.has(entry.id)
       ? {
