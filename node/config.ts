@@ -32,8 +32,10 @@ export const ProtocolParams = z.object({
   antiEntropyIntervalMs: z.number().int().nonnegative().default(1000),
   /** Peers sent a digest each round. */
   antiEntropyPeers: z.number().int().min(1).max(16).default(2),
-  /** Messages younger than this stay out of digests: the tree is still delivering them. */
-  repairGraceMs: z.number().int().nonnegative().default(3000),
+  /** Buckets ending less than this ago stay out of digests: the tree is still delivering them. */
+  repairGraceMs: z.number().int().nonnegative().default(2000),
+  /** Width of a digest's time buckets (by the initiator's timestamp). */
+  repairBucketMs: z.number().int().positive().default(2000),
   /** How long delivered messages are kept to repair others, and bound on how many. */
   repairWindowMs: z.number().int().positive().default(5 * 60_000),
   maxRepairStore: z.number().int().positive().default(5000),

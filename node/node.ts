@@ -126,6 +126,8 @@ export async function startNode(input: NodeConfigInput, deps: NodeDeps = {}): Pr
         return engine.onReceipts(peer, frame);
       case 'digest':
         return engine.onDigest(peer, frame);
+      case 'bucket-ids':
+        return engine.onBucketIds(peer, frame);
       case 'want':
         return engine.onWant(peer, frame);
       case 'repair': {

@@ -8,7 +8,7 @@ import type { EventSink } from '../events/sink.js';
 import type { Metrics } from '../metrics.js';
 import { encodeFrame } from '../wire/codec.js';
 import { messageId, signReceipt } from '../wire/messages.js';
-import type { Broadcast, Digest, Proof, Receipts, Relay, Repair, StrategyName, Want } from '../wire/schemas.js';
+import type { Broadcast, BucketIds, Digest, Proof, Receipts, Relay, Repair, StrategyName, Want } from '../wire/schemas.js';
 import { AntiEntropy } from './anti-entropy.js';
 import { RecentStore, shortId } from './recent.js';
 import { accept, reject, type Verdict } from '../wire/verdict.js';
@@ -46,7 +46,7 @@ export class BroadcastEngine {
     this.seen = new SeenSet(d.params.maxSeen, d.params.replayWindowMs);
     this.nonces = new SeenSet(d.params.maxSeen, d.params.replayWindowMs);
     this.seenShort = new SeenSet(d.params.maxSeen, d.params.replayWindowMs);
-    this.recent = new RecentStore(d.params.maxRepairStore, d.params.repairWindowMs);
+    this.recent = new RecentStore(d.params.maxRepairStore, d.params.repairWindowMs, d.params.repairBucketMs);
     this.antiEntropy = new AntiEntropy({
       self: d.self, directory: d.directory, recent: this.recent, send: (p, data) => d.send(p, data), now: d.now,
       has: (s) => this.seenShort.get(s, d.now()) === true, params: d.params, seed: d.self * 7919,
@@ -67,6 +67,10 @@ export class BroadcastEngine {
 
   onDigest(peer: number, digest: Digest): void {
     this.antiEntropy.onDigest(peer, digest);
+  }
+
+  onBucketIds(peer: number, frame: BucketIds): void {
+    this.antiEntropy.onBucketIds(peer, frame);
   }
 
   onWant(peer: number, want: Want): void {

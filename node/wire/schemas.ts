@@ -100,9 +100,17 @@ export type GetProof = z.infer<typeof GetProof>;
 /** Short message id (first 12 hex chars) used in anti-entropy digests. */
 export const ShortId = z.string().regex(/^[0-9a-f]{12}$/);
 
-/** Anti-entropy: ids of recent messages the sender holds (docs/protocol.md#repair). */
-export const Digest = z.object({ type: z.literal('digest'), ids: z.array(ShortId).max(100_000) });
+/** One time bucket of a digest: count and XOR fingerprint of the ids whose timestamps fall in it. */
+export const DigestBucket = z.object({ b: z.number().int().nonnegative(), n: z.number().int().positive(), x: z.string().regex(/^[0-9a-f]{16}$/) });
+export type DigestBucket = z.infer<typeof DigestBucket>;
+
+/** Anti-entropy: a fingerprint per settled time bucket of what the sender holds (docs/protocol.md#repair). */
+export const Digest = z.object({ type: z.literal('digest'), buckets: z.array(DigestBucket).max(10_000) });
 export type Digest = z.infer<typeof Digest>;
+
+/** Anti-entropy: the ids the sender holds in buckets whose fingerprints differed. */
+export const BucketIds = z.object({ type: z.literal('bucket-ids'), buckets: z.array(z.number().int().nonnegative()).max(10_000), ids: z.array(ShortId).max(100_000) });
+export type BucketIds = z.infer<typeof BucketIds>;
 
 /** Anti-entropy: ids the sender lacks and asks for. */
 export const Want = z.object({ type: z.literal('want'), ids: z.array(ShortId).max(100_000) });
@@ -119,7 +127,7 @@ export const Pong = z.object({ type: z.literal('pong'), seq: z.number().int().no
 export type Pong = z.infer<typeof Pong>;
 
 /** Every frame a node accepts on its socket. */
-export const InboundFrame = z.discriminatedUnion('type', [Hello, Welcome, Relay, Ack, Receipts, Submit, GetProof, Digest, Want, Repair, Ping, Pong]);
+export const InboundFrame = z.discriminatedUnion('type', [Hello, Welcome, Relay, Ack, Receipts, Submit, GetProof, Digest, BucketIds, Want, Repair, Ping, Pong]);
 export type InboundFrame = z.infer<typeof InboundFrame>;
 
 /** A delivery proof: self-contained, verifiable by anyone holding the directory. */

@@ -10,7 +10,7 @@ const delivered = (net: Testnet, node: number): string[] =>
 describe('anti-entropy repair', () => {
   let net: Testnet;
   beforeAll(async () => {
-    net = await startTestnet({ nodes: 24, seed: 'repair', params: { antiEntropyIntervalMs: 200, repairGraceMs: 500, ackTimeoutMs: 300, maxRetries: 1 } });
+    net = await startTestnet({ nodes: 24, seed: 'repair', params: { antiEntropyIntervalMs: 200, repairGraceMs: 300, repairBucketMs: 200, ackTimeoutMs: 300, maxRetries: 1 } });
   });
   afterAll(async () => { await net.stop(); });
 

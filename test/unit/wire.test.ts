@@ -82,9 +82,12 @@ const VALID: { [T in FrameType]: Extract<InboundFrame, { type: T }> } = {
   },
   submit: { type: 'submit', req: 0, msg: fromAlice, strategy: 'gossip' },
   'get-proof': { type: 'get-proof', req: 7, id: ID },
-  digest: { type: 'digest', ids: [ID.slice(0, 12), 'a'.repeat(12)] },
+  digest: { type: 'digest', buckets: [{ b: 885_123_456, n: 2, x: '0123456789abcdef' }] },
+  'bucket-ids': { type: 'bucket-ids', buckets: [885_123_456], ids: [ID.slice(0, 12), 'a'.repeat(12)] },
   want: { type: 'want', ids: [] },
   repair: { type: 'repair', msg: signed, entry: 1, strategy: 'ring' },
+  ping: { type: 'ping', seq: 1 },
+  pong: { type: 'pong', seq: 1 },
 };
 
 const omit = <T extends object, K extends keyof T>(o: T, k: K): Omit<T, K> => {
@@ -155,8 +158,10 @@ const BAD_FRAMES: { [R in DecodeReason]: BadInput[] } = {
     ['receipts with a receipt from node 0', json({ ...VALID.receipts, receipts: [{ ...VALID.receipts.receipts[0], node: 0 }] })],
     ['receipts with an unknown unreached reason', json({ ...VALID.receipts, unreached: [{ node: 3, by: 1, reason: 'lazy' }] })],
     ['receipts with complete not a list', json({ ...VALID.receipts, complete: 2 })],
-    ['digest with a full message id (short ids are 12 hex digits)', json({ ...VALID.digest, ids: [ID] })],
-    ['digest with an 11-digit short id', json({ ...VALID.digest, ids: [ID.slice(0, 11)] })],
+    ['bucket-ids with a full message id (short ids are 12 hex digits)', json({ ...VALID['bucket-ids'], ids: [ID] })],
+    ['bucket-ids with an 11-digit short id', json({ ...VALID['bucket-ids'], ids: [ID.slice(0, 11)] })],
+    ['digest bucket with an empty count', json({ type: 'digest', buckets: [{ b: 1, n: 0, x: '0123456789abcdef' }] })],
+    ['digest bucket with a short fingerprint', json({ type: 'digest', buckets: [{ b: 1, n: 1, x: '0123' }] })],
     ['want with ids not a list', json({ ...VALID.want, ids: ID.slice(0, 12) })],
     ['repair without an entry', json(omit(VALID.repair, 'entry'))],
     ['repair with a tampered-shape signature', json({ ...VALID.repair, msg: { ...signed, sig: b64(48) } })],
