@@ -10,6 +10,8 @@ export interface BenchRow {
   p99: number | null;
   duplicatesPerDelivery: number | null;
   cpuMsPerBroadcastPerNode: number;
+  /** The same, less the idle CPU (timers, anti-entropy) over the strategy's wall time. */
+  cpuMsPerBroadcastPerNodeNet: number;
   messagesPerBroadcast: number | null;
   bytesPerBroadcast: number | null;
   broadcastsPerSecond: number;
@@ -45,11 +47,11 @@ export function floorMsPerHop(): number {
 const fmt = (v: number | null, digits = 1): string => (v === null ? '–' : v.toFixed(digits));
 
 export function renderTable(rows: BenchRow[]): string {
-  const head = ['strategy', 'delivery', 'p50 ms', 'p99 ms', 'dup/deliv', 'cpu ms/bc/node', 'msgs/bc', 'KiB/bc', 'bc/s'];
+  const head = ['strategy', 'delivery', 'p50 ms', 'p99 ms', 'dup/deliv', 'cpu ms/bc/node', 'net', 'msgs/bc', 'KiB/bc', 'bc/s'];
   const body = rows.map((r) => [
     r.strategy,
     r.deliveryRatio === null ? '–' : `${(Math.floor(r.deliveryRatio * 10000) / 100).toFixed(2)}%`,
-    fmt(r.p50), fmt(r.p99), fmt(r.duplicatesPerDelivery, 3), fmt(r.cpuMsPerBroadcastPerNode, 3),
+    fmt(r.p50), fmt(r.p99), fmt(r.duplicatesPerDelivery, 3), fmt(r.cpuMsPerBroadcastPerNode, 3), fmt(r.cpuMsPerBroadcastPerNodeNet, 3),
     fmt(r.messagesPerBroadcast, 1), r.bytesPerBroadcast === null ? '–' : (r.bytesPerBroadcast / 1024).toFixed(1), fmt(r.broadcastsPerSecond),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { StrategyName } from '../node/index.js';
+import { createAnalyzer, loadEvents, readRunMeta } from '../orchestrator/checker/index.js';
 import { connectRunClient, down, openRun, report, resolveManifest, sendBroadcast, up, type OpenRun } from '../orchestrator/index.js';
 import { floorMsPerHop, readCpuSeconds, renderTable, type BenchRow } from './common.js';
 
@@ -26,6 +27,8 @@ const nodes = Number(values.nodes);
 const perStrategy = Number(values.broadcasts);
 const strategies = values.strategies.split(',') as StrategyName[];
 const log = (s: string): void => void process.stderr.write(s + '\n');
+/** Idle CPU (timers, anti-entropy rounds) is sampled this long and reported apart. */
+const IDLE_SAMPLE_MS = 5000;
 
 async function measure(run: OpenRun, strategy: StrategyName): Promise<{ cpuMs: number; wallMs: number }> {
   const rc = await connectRunClient(run);
@@ -49,13 +52,27 @@ async function main(): Promise<void> {
   const manifest = resolveManifest({ nodes, basePort: Number(values['base-port']), seed: 'bench' });
   const cpu = new Map<StrategyName, { cpuMs: number; wallMs: number }>();
   let runDir = '';
+  let idleMsPerNodePerSec = 0;
+  const warmUp = new Set<string>();
   try {
     log(`starting ${nodes} node processes…`);
     const started = await up({ home, manifest, onProgress: (p) => p.phase === 'waiting' && p.ready === p.total && log(`  ${p.total} healthy`) });
     runDir = started.runDir;
     const run = await openRun(home);
-    // Settle: let every node finish starting before the first timed broadcast.
-    await sendBroadcast(run, await connectRunClient(run), 'warm-up', { timeoutMs: 30_000 });
+    // Warm-up, not measured: every strategy from every entry, so links between nodes are open
+    // (a new link costs a signed handshake) before anything is timed.
+    log('warm-up: opening links');
+    for (const id of run.record.live) {
+      const rc = await connectRunClient(run, id);
+      try {
+        for (const s of strategies) warmUp.add((await sendBroadcast(run, rc, `warm-up ${s} via ${id}`, { strategy: s, timeoutMs: 30_000 })).id);
+      } finally {
+        await rc.client.close();
+      }
+    }
+    const c0 = await readCpuSeconds(run);
+    await new Promise((r) => setTimeout(r, IDLE_SAMPLE_MS));
+    idleMsPerNodePerSec = ((await readCpuSeconds(run)) - c0) * 1000 / run.record.live.length / (IDLE_SAMPLE_MS / 1000);
     for (const s of strategies) {
       log(`${s}: ${perStrategy} broadcasts`);
       cpu.set(s, await measure(run, s));
@@ -63,7 +80,12 @@ async function main(): Promise<void> {
   } finally {
     await down({ home }).catch(() => undefined);
   }
-  const { report: r } = await report({ runDir });
+  await report({ runDir }); // report.json/html of the whole run, warm-up included
+  // The table counts only the timed broadcasts: the warm-up's ids are left out of the analysis.
+  const meta = await readRunMeta(runDir);
+  const analyzer = createAnalyzer(meta);
+  const input = await loadEvents(join(runDir, 'events'), (e) => { if (!('id' in e && warmUp.has(e.id))) analyzer.add(e); }, meta.live);
+  const r = analyzer.finish(input);
   const rows: BenchRow[] = strategies.map((s) => {
     const g = r.strategies.find((x) => x.strategy === s);
     const c = cpu.get(s)!;
@@ -74,6 +96,7 @@ async function main(): Promise<void> {
       p99: g?.lastNodeMs.p99 ?? null,
       duplicatesPerDelivery: g?.duplicatesPerDelivery ?? null,
       cpuMsPerBroadcastPerNode: c.cpuMs / perStrategy / r.run.live.length,
+      cpuMsPerBroadcastPerNodeNet: (c.cpuMs - (idleMsPerNodePerSec * r.run.live.length * c.wallMs) / 1000) / perStrategy / r.run.live.length,
       messagesPerBroadcast: g?.messagesPerBroadcast ?? null,
       bytesPerBroadcast: g?.bytesPerBroadcast ?? null,
       broadcastsPerSecond: perStrategy / (c.wallMs / 1000),
@@ -81,6 +104,7 @@ async function main(): Promise<void> {
   });
   process.stdout.write(`\nspinoza bench: ${nodes} node processes on 127.0.0.1, ${perStrategy} broadcasts per strategy, sequential\n`);
   process.stdout.write(renderTable(rows));
+  process.stdout.write(`idle CPU per node (anti-entropy rounds, timers): ${idleMsPerNodePerSec.toFixed(2)} ms/s; 'net' columns subtract it\n`);
   process.stdout.write(`crypto floor per node per broadcast (1 verify + 1 sign, node:crypto): ${floorMsPerHop().toFixed(3)} ms\n`);
   process.stdout.write(`report: ${join(runDir, 'report.html')}\n`);
   if (values.json) await writeFile(values.json, JSON.stringify({ nodes, perStrategy, rows, floorMs: floorMsPerHop() }, null, 2) + '\n');

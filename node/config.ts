@@ -35,7 +35,7 @@ export const ProtocolParams = z.object({
   /** Buckets ending less than this ago stay out of digests: the tree is still delivering them. */
   repairGraceMs: z.number().int().nonnegative().default(2000),
   /** Width of a digest's time buckets (by the initiator's timestamp). */
-  repairBucketMs: z.number().int().positive().default(2000),
+  repairBucketMs: z.number().int().positive().default(5000),
   /** How long delivered messages are kept to repair others, and bound on how many. */
   repairWindowMs: z.number().int().positive().default(5 * 60_000),
   maxRepairStore: z.number().int().positive().default(5000),

@@ -1,32 +1,74 @@
 #!/usr/bin/env node
-// Process entry of one node: `node dist/node/main.js --config FILE`. Exits cleanly on SIGTERM/SIGINT.
+// Process entry of one node. Two modes, both exit cleanly on SIGTERM/SIGINT:
+//   node dist/node/main.js --config FILE     a NodeConfig written by `spinoza up`
+//   node dist/node/main.js --join URL        register with the registrar at URL (compose replicas;
+//                                            docs/compose.md). Env: SPINOZA_JOIN, PORT (7000),
+//                                            SPINOZA_ADMISSION_SECRET, SPINOZA_STATE_DIR (/tmp/spinoza),
+//                                            SPINOZA_ADVERTISE, SPINOZA_AUTHORITY.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { NodeConfig } from './config.js';
+import { startJoinedNode } from './membership/joined-node.js';
 import { startNode } from './node.js';
 
+const USAGE = 'usage: node dist/node/main.js --config FILE   (a NodeConfig JSON written by `spinoza up`)\n' +
+  '       node dist/node/main.js --join URL [--port N] [--state-dir DIR] [--advertise HOST]   (register with a registrar)\n';
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { config: { type: 'string' }, help: { type: 'boolean' } } });
-  if (values.help || !values.config) {
-    process.stderr.write('usage: node dist/node/main.js --config FILE   (FILE: a NodeConfig JSON written by `spinoza up`)\n');
+  const { values } = parseArgs({
+    options: {
+      config: { type: 'string' }, join: { type: 'string' }, port: { type: 'string' },
+      'state-dir': { type: 'string' }, advertise: { type: 'string' }, help: { type: 'boolean' },
+    },
+  });
+  const join = values.join ?? (values.config ? undefined : process.env.SPINOZA_JOIN || undefined);
+  if (values.help || (!values.config && !join)) {
+    process.stderr.write(USAGE);
     process.exit(values.help ? 0 : 2);
   }
-  const parsed = NodeConfig.safeParse(JSON.parse(readFileSync(values.config, 'utf8')));
+  const stop = join ? await startJoined(join, values) : await startFromConfig(values.config!);
+  let stopping = false;
+  const onSignal = (): void => {
+    if (stopping) return;
+    stopping = true;
+    stop().then(() => process.exit(0), () => process.exit(1));
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}
+
+async function startFromConfig(path: string): Promise<() => Promise<void>> {
+  const parsed = NodeConfig.safeParse(JSON.parse(readFileSync(path, 'utf8')));
   if (!parsed.success) {
     const i = parsed.error.issues[0];
-    process.stderr.write(`error[config-invalid]: ${values.config}: ${i?.path.join('.')}: ${i?.message}\n`);
+    process.stderr.write(`error[config-invalid]: ${path}: ${i?.path.join('.')}: ${i?.message}\n`);
     process.exit(2);
   }
   const node = await startNode(parsed.data);
   process.stderr.write(`node ${node.id} listening on ${parsed.data.listen.host}:${node.port}\n`);
-  let stopping = false;
-  const stop = (): void => {
-    if (stopping) return;
-    stopping = true;
-    node.stop().then(() => process.exit(0), () => process.exit(1));
-  };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
+  return () => node.stop();
+}
+
+async function startJoined(registrar: string, values: { port?: string; 'state-dir'?: string; advertise?: string }): Promise<() => Promise<void>> {
+  const secret = process.env.SPINOZA_ADMISSION_SECRET;
+  if (!secret) {
+    process.stderr.write('error[no-admission-secret]: SPINOZA_ADMISSION_SECRET is not set — the compose setup provides it (compose.yml)\n');
+    process.exit(2);
+  }
+  const port = Number(values.port ?? process.env.PORT ?? 7000);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    process.stderr.write(`error[usage]: --port/PORT must be a port number, got ${values.port ?? process.env.PORT}\n`);
+    process.exit(2);
+  }
+  const advertise = values.advertise ?? (process.env.SPINOZA_ADVERTISE || undefined);
+  const authority = process.env.SPINOZA_AUTHORITY || undefined;
+  const joined = await startJoinedNode({
+    registrar, admissionSecret: secret, listen: { host: '0.0.0.0', port },
+    stateDir: values['state-dir'] ?? (process.env.SPINOZA_STATE_DIR || '/tmp/spinoza'),
+    ...(advertise && { advertise }), ...(authority && { authority }),
+  }, { log: (line) => process.stderr.write(`${line}\n`) });
+  process.stderr.write(`node ${joined.id} listening on 0.0.0.0:${port}\n`);
+  return () => joined.stop();
 }
 
 main().catch((e: unknown) => {

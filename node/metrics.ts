@@ -11,6 +11,8 @@ const COUNTERS = {
   spinoza_routed_around_total: 'Children routed around after a missing ack or failed send',
   spinoza_rejected_total: 'Inputs rejected, by reason',
   spinoza_proofs_total: 'Delivery proofs finalised at this node as entry, by completeness',
+  spinoza_registrations_total: 'Registrar: nodes admitted into the directory',
+  spinoza_registrations_refused_total: 'Registrar: registration requests refused, by reason',
 } as const;
 export type CounterName = keyof typeof COUNTERS;
 

@@ -140,7 +140,8 @@ export class BroadcastEngine {
     const state = newMessageState(id, relay.msg, relay.entry, relay.strategy, encodeFrame(relay));
     state.upstream.add(peer);
     this.deliver(state, peer, 'relay');
-    this.ack(peer, id);
+    // A leaf's report went out already and acks too: one frame back instead of two.
+    if (!state.reported) this.ack(peer, id);
     return accept(id);
   }
 

@@ -7,6 +7,10 @@ export const DOMAIN = {
   receipt: 'spinoza/receipt/v1',
   hello: 'spinoza/hello/v1',
   welcome: 'spinoza/welcome/v1',
+  /** A node's registration request: proof of key possession, and what its credential binds. */
+  register: 'spinoza/register/v1',
+  /** The testnet authority's signature over a directory snapshot. */
+  directory: 'spinoza/directory/v1',
 } as const;
 export type Domain = keyof typeof DOMAIN;
 

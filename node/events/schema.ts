@@ -1,5 +1,6 @@
 // NDJSON event records: what each node logs and what the checker reads (docs/events.md).
 import { z } from 'zod';
+import { ImpairmentProfile } from '../impairment/profile.js';
 import { REJECT_REASONS } from '../wire/verdict.js';
 
 const base = { t: z.number(), node: z.number().int() };
@@ -21,6 +22,8 @@ export const NodeEvent = z.discriminatedUnion('ev', [
   z.object({ ...base, ev: z.literal('routed-around'), id, child: z.number().int(), adopted: z.array(z.number().int()) }),
   /** The entry node finished (or gave up waiting for) a delivery proof. */
   z.object({ ...base, ev: z.literal('proof'), id, receipts: z.number().int(), unreached: z.array(z.number().int()), complete: z.boolean() }),
+  /** The impairment in effect changed (null: cleared); `mode` says who applies it. */
+  z.object({ ...base, ev: z.literal('impairment'), mode: z.enum(['userspace']), profile: ImpairmentProfile.nullable() }),
 ]);
 export type NodeEvent = z.infer<typeof NodeEvent>;
 export type NodeEventKind = NodeEvent['ev'];

@@ -1,4 +1,4 @@
-// HTTP endpoints beside the ws port: /health, /metrics, /directory, /broadcasts/:id.
+// HTTP endpoints beside the ws port: /health, /metrics, /directory, /broadcasts/:id, and /control/*.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Directory } from '../directory/directory.js';
 import type { Metrics } from '../metrics.js';
@@ -9,6 +9,8 @@ export interface HttpDeps {
   directory: () => Directory;
   metrics: Metrics;
   proof: (id: string) => Proof | undefined;
+  /** /control/* (node/impairment/routes.ts): token-guarded, so it sees every method. */
+  control?: (req: IncomingMessage, res: ServerResponse, url: URL) => void;
 }
 
 export function createHttpServer(d: HttpDeps): Server {
@@ -17,6 +19,7 @@ export function createHttpServer(d: HttpDeps): Server {
     const json = (status: number, body: unknown): void => {
       res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     };
+    if (d.control && url.pathname.startsWith('/control/')) return d.control(req, res, url);
     if (req.method !== 'GET') return json(405, { error: 'only GET is served' });
     if (url.pathname === '/health') return json(200, { ok: true, id: d.self, epoch: d.directory().epoch });
     if (url.pathname === '/metrics') {

@@ -8,6 +8,7 @@ import { decodeFrame, encodeFrame, type WireLimits } from '../wire/codec.js';
 import type { Hello, InboundFrame } from '../wire/schemas.js';
 import { reject, type RejectReason } from '../wire/verdict.js';
 import { SeenSet } from '../broadcast/seen.js';
+import type { Shaper } from '../impairment/shaper.js';
 import { checkHello, checkWelcome, makeHello, makeWelcome } from './handshake.js';
 
 export interface TransportOptions extends WireLimits {
@@ -63,6 +64,8 @@ export class Transport {
   private nextLabel = 0;
   /** Hello nonces seen within the skew window: a captured hello cannot be replayed. */
   private readonly helloNonces: SeenSet<true>;
+  /** Userspace impairment (node/impairment/shaper.ts); null, the usual case, costs one check per frame. */
+  private shaper: Shaper | null = null;
 
   constructor(private readonly deps: TransportDeps, private readonly opts: TransportOptions, private readonly handlers: TransportHandlers) {
     this.helloNonces = new SeenSet(100_000, 2 * opts.maxClockSkewMs);
@@ -99,12 +102,19 @@ export class Transport {
     this.dial(peer, { data, onFail });
   }
 
+  /** Puts `shaper` in the path of every node-to-node frame (null: none). Frames the old one held leave now, in order. */
+  setShaper(shaper: Shaper | null): void {
+    this.shaper?.flush();
+    this.shaper = shaper;
+  }
+
   /** Number of open sockets (for /metrics). */
   get openSockets(): number {
     return this.sockets.size;
   }
 
   async close(): Promise<void> {
+    this.shaper?.stop();
     for (const ws of this.sockets) ws.terminate();
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
   }
@@ -149,7 +159,7 @@ export class Transport {
       this.links.set(peer, link);
       for (const q of dialing.queue) if (!link.send(q.data)) q.onFail?.('send buffer full');
     });
-    ws.on('open', () => ws.send(encodeFrame(hello)));
+    ws.on('open', () => this.write(ws, peer, encodeFrame(hello)));
     ws.on('error', (e) => fail(e.message));
     ws.on('close', () => fail('closed during handshake'));
   }
@@ -161,8 +171,7 @@ export class Transport {
       peer: undefined,
       send: (data) => {
         if (ws.readyState !== WebSocket.OPEN || ws.bufferedAmount > this.opts.highWaterBytes) return false;
-        ws.send(data);
-        return true;
+        return this.write(ws, link.peer, data);
       },
       close: (code, reason) => ws.close(code, reason),
     };
@@ -190,11 +199,28 @@ export class Transport {
       return;
     }
     const frame = verdict.value;
+    // A grudge drops everything from that peer, hello and welcome included: dials to it time out.
+    if (this.shaper !== null) {
+      const from = link.peer ?? (frame.type === 'hello' || frame.type === 'welcome' ? frame.from : undefined);
+      if (from !== undefined && this.shaper.dropsFrom(from)) return;
+    }
     if (frame.type === 'hello') this.onHello(link, frame);
     else if (frame.type === 'welcome') {
       if (onWelcome) onWelcome(frame);
       else this.handlers.onReject(link, 'schema', 'unexpected welcome');
     } else this.handlers.onFrame(link, frame, buf.length);
+  }
+
+  /** Writes a frame, through the shaper when there is one and the peer is a node (clients are never shaped). */
+  private write(ws: WebSocket, peer: number | undefined, data: string): boolean {
+    const shaper = this.shaper;
+    if (shaper === null || peer === undefined) {
+      ws.send(data);
+      return true;
+    }
+    return shaper.send(peer, data.length, () => {
+      if (ws.readyState === WebSocket.OPEN) ws.send(data);
+    });
   }
 
   private onHello(link: Link, hello: Hello): void {

@@ -1,0 +1,10 @@
+// Public surface of node/membership: registration with a testnet authority (docs/compose.md).
+export * from './authority.js';
+export * from './schema.js';
+export * from './credential.js';
+export { Registry, DEFAULT_REGISTRY_OPTIONS, type RegistryOptions, type RegistryGenesis, type RegisterVerdict } from './registry.js';
+export { buildRegisterRequest, fetchRegistrarHealth, fetchSignedDirectory, register, JoinError, type Registration } from './join.js';
+export { followDirectory, DEFAULT_FOLLOW_OPTIONS, type FollowOptions } from './follow.js';
+export { startJoinedNode, type JoinedNode, type JoinedNodeConfig } from './joined-node.js';
+export { startRegistrar, type RegistrarConfig, type RunningRegistrar } from './registrar.js';
+export { registrarMemorySink, registrarNdjsonSink, type RegistrarSink } from './registrar-events.js';
