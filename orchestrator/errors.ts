@@ -20,7 +20,11 @@ export const ERROR_CODES = [
   'timeout',
   'aborted', // Ctrl-C or an AbortSignal
   'not-implemented', // e.g. a backend that comes in a later milestone
-  'docker-unavailable',
+  'docker-unavailable', // the Docker engine does not answer
+  'docker-failed', // the engine refused a request (network, container) during `up` or `down`
+  'image-build-failed',
+  'insufficient-memory', // too little free memory for the nodes asked for
+  'kernel-limit', // a kernel or daemon limit (bridge ports, neighbour table, fds, pids) would be hit
   'profile-invalid', // an impairment profile or `shape` argument that makes no sense
   'control-failed', // a node's /control endpoint refused or did not answer
   'probe-mismatch', // measured RTT/loss deviate from the applied profile beyond the tolerance

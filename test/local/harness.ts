@@ -6,6 +6,7 @@ import {
   deriveKeyPair, Directory, memorySink, signBroadcast, startNode, type Behaviour, type DirectoryData,
   type NodeEvent, type Proof, type ProtocolParams, type RunningNode, type StrategyName,
 } from '../../node/index.js';
+import type { ImpairmentProfileInput } from '../../node/impairment/index.js';
 
 export interface TestnetOptions {
   nodes: number;
@@ -16,6 +17,10 @@ export interface TestnetOptions {
   down?: number[];
   params?: Partial<ProtocolParams>;
   neighborhoodSize?: number;
+  /** Control token for /control/* on every node (impairment tests); omitted: control disabled. */
+  controlToken?: string;
+  /** Impairment profile every node starts with. */
+  impairment?: ImpairmentProfileInput;
 }
 
 export interface Testnet {
@@ -77,6 +82,8 @@ export async function startTestnet(o: TestnetOptions): Promise<Testnet> {
     nodes.set(id, await startNode({
       id, privateKey: keys[id - 1]!.seed.toString('hex'), listen: { host: '127.0.0.1', port: ports[id - 1]! },
       directory: data, params: o.params ?? {}, behaviour,
+      ...(o.controlToken !== undefined && { control: { token: o.controlToken } }),
+      ...(o.impairment !== undefined && { impairment: o.impairment }),
     }, { events: sink, previouslyDelivered }));
   };
   await Promise.all(live.map(start));
