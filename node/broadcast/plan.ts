@@ -56,7 +56,8 @@ export function neighborhoodTreePlan(input: PlanInput, node: number, fanout: num
   const q = (nh - rootNh + m) % m; // this neighborhood's place in the tree
   const next: number[] = [];
   for (let c = fanout * q + 1; c <= fanout * q + fanout && c < m; c++) next.push(members[leaderPos((rootNh + c) % m)]!);
-  return sequential ? { now: own, after: next } : { now: [...own, ...next], after: [] };
+  // Child leaders first: they head the longest paths, so the next level starts before our own members.
+  return sequential ? { now: own, after: next } : { now: [...next, ...own], after: [] };
 }
 
 /** A small seeded PRNG (mulberry32): the same id and node always choose the same peers. */
