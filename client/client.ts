@@ -35,6 +35,8 @@ export interface BroadcastOptions extends WaitOptions {
   strategy?: StrategyName;
   /** Ids of the nodes running in this testnet; default: every member of the directory. */
   live?: Iterable<number>;
+  /** Called as soon as the node accepts the broadcast, before its proof (chaos records accepted ids). */
+  onAccepted?: (id: string) => void;
 }
 
 export interface BroadcastResult extends DeliverySummary {
@@ -109,6 +111,7 @@ export class SpinozaClient {
           throw new ClientError('rejected', `broadcast refused: ${reply.reason}${reply.detail ? ` (${reply.detail})` : ''}`, reply.reason);
         }
         if (reply.type === 'accepted' && reply.id !== id) throw new ClientError('bad-reply', `node accepted ${reply.id}, we sent ${id}`);
+        if (reply.type === 'accepted') options.onAccepted?.(id);
         if (reply.type !== 'proof') return undefined; // accepted: keep waiting for the proof
         if (reply.proof === null) throw new ClientError('bad-reply', `node answered the broadcast ${id} with no proof`);
         return reply.proof;

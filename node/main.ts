@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { NodeConfig } from './config.js';
-import { startJoinedNode } from './membership/joined-node.js';
+import { startJoinedNode, type JoinedNode } from './membership/joined-node.js';
 import { startNode } from './node.js';
 
 const USAGE = 'usage: node dist/node/main.js --config FILE   (a NodeConfig JSON written by `spinoza up`)\n' +
@@ -62,13 +62,22 @@ async function startJoined(registrar: string, values: { port?: string; 'state-di
   }
   const advertise = values.advertise ?? (process.env.SPINOZA_ADVERTISE || undefined);
   const authority = process.env.SPINOZA_AUTHORITY || undefined;
-  const joined = await startJoinedNode({
+  let joined: JoinedNode | undefined;
+  joined = await startJoinedNode({
     registrar, admissionSecret: secret, listen: { host: '0.0.0.0', port },
     stateDir: values['state-dir'] ?? (process.env.SPINOZA_STATE_DIR || '/tmp/spinoza'),
     ...(advertise && { advertise }), ...(authority && { authority }),
-  }, { log: (line) => process.stderr.write(`${line}\n`) });
+  }, {
+    log: (line) => process.stderr.write(`${line}\n`),
+    // Exit rather than linger in a network nobody serves any more; the container shows as exited.
+    onLost: (problem) => {
+      process.stderr.write(`error[registrar-lost]: ${problem} — bring the testnet up again: docker compose down && docker compose up -d\n`);
+      void (joined?.stop() ?? Promise.resolve()).finally(() => process.exit(1));
+    },
+  });
   process.stderr.write(`node ${joined.id} listening on 0.0.0.0:${port}\n`);
-  return () => joined.stop();
+  const running = joined;
+  return () => running.stop();
 }
 
 main().catch((e: unknown) => {

@@ -59,7 +59,8 @@ async function run(argv: string[], signal: AbortSignal): Promise<number> {
     process.stdout.write(commandHelp(spec));
     return 0;
   }
-  if (positionals.length !== spec.args.length) {
+  const required = spec.args.filter((a) => !a.startsWith('[')).length;
+  if (positionals.length < required || positionals.length > spec.args.length) {
     const expected = spec.args.length ? spec.args.join(' ') : 'no arguments';
     throw new SpinozaError('usage', `${command}: expected ${expected}, got ${positionals.length ? `"${positionals.join(' ')}"` : 'none'}`,
       `usage: spinoza ${command}${spec.args.map((a) => ` ${a}`).join('')}; see \`spinoza ${command} --help\``);
@@ -99,8 +100,10 @@ function parseCommand(spec: CommandSpec, args: string[]): { values: Values; posi
     return { values: parsed.values as Values, positionals: parsed.positionals };
   } catch (e) {
     // parseArgs' messages name the flag ("Unknown option '--nodez'"); keep them, drop its advice.
-    const msg = (e as Error).message.split('. ')[0]!.replace(/\.$/, '');
-    throw new SpinozaError('usage', `${spec.name}: ${msg}`, `see \`spinoza ${spec.name} --help\``, { cause: e });
+    // Some span lines ("argument is ambiguous.\nDid you forget…"): the error stays one line.
+    const msg = (e as Error).message.split(/\.\s/)[0]!.replace(/\.$/, '');
+    const dash = /ambiguous/.test(msg) ? 'a value starting with "-" is given as --flag=VALUE (e.g. --latency=-5ms); ' : '';
+    throw new SpinozaError('usage', `${spec.name}: ${msg}`, `${dash}see \`spinoza ${spec.name} --help\``, { cause: e });
   }
 }
 

@@ -28,6 +28,7 @@ export const ERROR_CODES = [
   'profile-invalid', // an impairment profile or `shape` argument that makes no sense
   'control-failed', // a node's /control endpoint refused or did not answer
   'probe-mismatch', // measured RTT/loss deviate from the applied profile beyond the tolerance
+  'chaos-invalid', // a chaos profile or `chaos` argument that makes no sense, or a schedule that cannot fit
   'internal', // a bug: anything thrown that is not one of the above
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -1,13 +1,15 @@
 // Genesis: keys, directory, fault roles and node configs as pure functions of manifest + seed (+ run id).
 // Same manifest and seed give the same keys, ids and directory; only the network id is salted per run.
 import { deriveKeyPair, sha256, type KeyPair } from '../node/crypto/index.js';
+import { CLIENT_NAME, clientKey, networkId } from '../node/membership/authority.js';
 import { ProtocolParams, type NodeConfig } from '../node/config.js';
 import type { DirectoryData } from '../node/directory/schema.js';
+import { initialProfile } from './impair/profiles.js';
 import type { Manifest } from './manifest.js';
 import type { RunLayout } from './state.js';
 
-/** The trusted client's name in the directory (DESIGN.md §3: a trusted initiator, not a node). */
-export const CLIENT_NAME = 'client';
+// Shared with the compose registrar, which derives the same from its seed (node/membership/authority.ts).
+export { CLIENT_NAME, clientKey, networkId };
 
 export interface Roles {
   /** In the directory, status UP, never started: they never answer (as the seed's dead instances). */
@@ -26,13 +28,31 @@ export interface Genesis {
   configs: NodeConfig[];
 }
 
-/** Network id: derived from seed and run id, so two testnets from one manifest never cross-talk. */
-export const networkId = (seed: string, runId: string): string =>
-  `spz-${sha256('spinoza/network/v1\0', seed, '\0', runId).toString('hex').slice(0, 40)}`;
-
 export const nodeKey = (seed: string, id: number): KeyPair => deriveKeyPair(seed, 'node', id);
-export const clientKey = (seed: string): KeyPair => deriveKeyPair(seed, 'client', 0);
 export const nodePort = (m: Pick<Manifest, 'basePort'>, id: number): number => m.basePort + id - 1;
+
+/**
+ * Where each node lives, as the directory lists it and as the node sees itself. Backends differ here
+ * only: a container binds 0.0.0.0 at a fixed port behind its own address and sees the run's files
+ * at mount points, while a process binds the manifest's host and port and sees the host's paths.
+ */
+export interface Placement {
+  /** How peers, the client and the orchestrator reach node `id` (its directory entry). */
+  address(id: number): { host: string; port: number };
+  /** What node `id` binds inside its unit. */
+  listen(id: number): { host: string; port: number };
+  /** The run's genesis.json and node `id`'s event log, as paths the node opens. */
+  directoryPath: string;
+  eventsPath(id: number): string;
+}
+
+/** The process backend's placement: manifest host, consecutive ports, the state dir's own paths. */
+export const localPlacement = (m: Pick<Manifest, 'host' | 'basePort'>, layout: RunLayout): Placement => ({
+  address: (id) => ({ host: m.host, port: nodePort(m, id) }),
+  listen: (id) => ({ host: m.host, port: nodePort(m, id) }),
+  directoryPath: layout.genesis,
+  eventsPath: (id) => layout.events(id),
+});
 
 /** Deterministic permutation of 1..n from the seed (Fisher–Yates over a sha256 counter stream). */
 export function seededOrder(seed: string, label: string, n: number): number[] {
@@ -57,13 +77,16 @@ export function selectRoles(m: Pick<Manifest, 'seed' | 'nodes' | 'faults'>): Rol
   return { dead, unreliable, live };
 }
 
-export function buildDirectory(m: Manifest, runId: string): DirectoryData {
+export function buildDirectory(
+  m: Manifest,
+  runId: string,
+  address: Placement['address'] = (id) => ({ host: m.host, port: nodePort(m, id) }),
+): DirectoryData {
   const nodes = Array.from({ length: m.nodes }, (_, i) => {
     const id = i + 1;
     return {
       id,
-      host: m.host,
-      port: nodePort(m, id),
+      ...address(id),
       publicKey: nodeKey(m.seed, id).publicKey.toString('base64'),
       // Dead nodes are UP too: the directory cannot know they will never answer.
       status: 'UP' as const,
@@ -88,19 +111,28 @@ export function protocolParams(m: Manifest): ProtocolParams {
   });
 }
 
-export function buildGenesis(m: Manifest, runId: string, layout: RunLayout): Genesis {
-  const directory = buildDirectory(m, runId);
+/**
+ * Opens the nodes' /control endpoints (impairment, probe): one per run, from seed and run id, so it is
+ * reproducible. It keeps commands from driving the wrong run's nodes; it is not a secret.
+ */
+export const controlToken = (seed: string, runId: string): string =>
+  sha256('spinoza/control/v1\0', seed, '\0', runId).toString('hex');
+
+export function buildGenesis(m: Manifest, runId: string, layout: RunLayout, placement: Placement = localPlacement(m, layout)): Genesis {
+  const directory = buildDirectory(m, runId, placement.address);
   const roles = selectRoles(m);
   const unreliable = new Set(roles.unreliable);
   const params = protocolParams(m);
+  const token = controlToken(m.seed, runId);
+  const impairment = initialProfile(m);
   // Built as values of the NodeConfig type, not parsed: every part is already valid, and parsing
   // each config would re-validate the whole directory N times (N² work at thousands of nodes).
   const configs = directory.nodes.map((entry): NodeConfig => ({
     id: entry.id,
     privateKey: nodeKey(m.seed, entry.id).seed.toString('hex'),
-    listen: { host: entry.host, port: entry.port },
+    listen: placement.listen(entry.id),
     // One genesis.json for all: inlining the directory would make N configs of O(N) bytes each.
-    directoryPath: layout.genesis,
+    directoryPath: placement.directoryPath,
     params,
     behaviour: unreliable.has(entry.id)
       ? {
@@ -110,7 +142,9 @@ export function buildGenesis(m: Manifest, runId: string, layout: RunLayout): Gen
           seed: `${m.seed}/unreliable/${entry.id}`,
         }
       : { kind: 'honest' },
-    eventsPath: layout.events(entry.id),
+    eventsPath: placement.eventsPath(entry.id),
+    control: { token },
+    ...(impairment && { impairment }),
   }));
   return { directory, roles, client: { name: CLIENT_NAME, key: clientKey(m.seed) }, configs };
 }

@@ -13,3 +13,5 @@ export { buildGenesis, buildDirectory, selectRoles, networkId, nodeKey, clientKe
 export { DEFAULT_HOME, runLayout, newRunId, currentRun, type RunLayout, type RunRecord } from './state.js';
 export { backendFor, type Backend, type BackendRun, type UpProgress } from './backends/backend.js';
 export { processBackend, type ProcessBackendOptions } from './backends/process.js';
+export * from './impair/index.js';
+export * from './chaos/index.js';

@@ -6,7 +6,9 @@ import { parse as parseYaml, stringify as stringifyYaml, YAMLParseError } from '
 import { z } from 'zod';
 import { ProtocolParams } from '../node/config.js';
 import { StrategyName } from '../node/wire/schemas.js';
+import { ChaosSection } from './chaos/profile.js';
 import { SpinozaError } from './errors.js';
+import { ImpairmentSection } from './impair/profiles.js';
 
 const int = (min: number, max: number, what = `an integer from ${min} to ${max}`) =>
   z.number({ error: `expected ${what}` }).int({ error: `expected ${what}` })
@@ -56,6 +58,10 @@ export const Manifest = z.object({
   host: z.string({ error: 'expected a host name or address' }).min(1, { error: 'expected a host name or address' })
     .default('127.0.0.1'),
   workload: Workload.default(Workload.parse({})),
+  /** Named impairment profiles for `spinoza shape NAME`, and the one nodes start with (docs/impairment.md). */
+  impairment: ImpairmentSection.default({ profiles: {} }),
+  /** Named chaos profiles for `spinoza chaos --profile NAME`, besides the built-in ones (docs/chaos.md). */
+  chaos: ChaosSection.default({ profiles: {} }),
 }).strict().superRefine((m, ctx) => {
   // Cross-field limits: checked once every field has its own valid value.
   if (m.faults.dead >= m.nodes) {
@@ -63,6 +69,15 @@ export const Manifest = z.object({
   }
   if (m.faults.dead + m.faults.unreliable > m.nodes) {
     ctx.addIssue({ code: 'custom', path: ['faults', 'unreliable'], message: `expected dead + unreliable <= nodes (${m.nodes})` });
+  }
+  // A partition naming a node the run will not have is refused here, before anything starts.
+  for (const [name, profile] of Object.entries(m.impairment.profiles)) {
+    for (const [node, peers] of Object.entries(profile.partition ?? {})) {
+      const stranger = [Number(node), ...peers].find((id) => id > m.nodes);
+      if (stranger !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['impairment', 'profiles', name, 'partition', node], message: `expected node ids from 1 to ${m.nodes} (node ${stranger} is not in the directory)` });
+      }
+    }
   }
   if (m.basePort + m.nodes - 1 > 65535) {
     ctx.addIssue({ code: 'custom', path: ['basePort'], message: `expected basePort + nodes - 1 <= 65535 (nodes: ${m.nodes})` });

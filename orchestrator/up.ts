@@ -4,6 +4,7 @@ import type { Backend, UpProgress } from './backends/backend.js';
 import { backendFor } from './backends/backend.js';
 import { SpinozaError } from './errors.js';
 import { buildGenesis } from './genesis.js';
+import { applyInitialImpairment } from './impair/initial.js';
 import type { Manifest } from './manifest.js';
 import { backendRun, type OpenRun } from './run.js';
 import { currentRun, newRunId, readRecord, runLayout, setCurrent, writeRecord, writeRunFiles, type RunRecord } from './state.js';
@@ -41,7 +42,8 @@ export async function up(opts: UpOptions): Promise<UpResult> {
   const layout = runLayout(opts.home, runId);
   await clearStaleRunDir(layout, backend);
 
-  const genesis = buildGenesis(manifest, runId, layout);
+  const placement = await backend.placement?.(manifest, layout, opts.signal);
+  const genesis = buildGenesis(manifest, runId, layout, placement);
   await writeRunFiles(layout, manifest, genesis);
   const record: RunRecord = {
     runId,
@@ -65,6 +67,14 @@ export async function up(opts: UpOptions): Promise<UpResult> {
     });
   } catch (e) {
     // The backend has stopped what it started; keep the files (logs) for inspection.
+    await brun.save({ ...brun.record, state: 'failed' });
+    throw e;
+  }
+  try {
+    await applyInitialImpairment(run, manifest, opts.signal);
+  } catch (e) {
+    // Figures measured on a network other than the manifest's would mislead: the run fails whole.
+    await backend.down(brun, { graceMs: 2_000 });
     await brun.save({ ...brun.record, state: 'failed' });
     throw e;
   }

@@ -30,6 +30,11 @@ export interface FollowDeps {
   onDirectory: (d: Directory) => void;
   /** Told about failed polls and refused snapshots (the shell logs them). */
   onProblem?: (problem: string) => void;
+  /**
+   * The registrar does not know our directory (it lost its state: a new network). Following
+   * stops; the node cannot stay in a network whose authority forgot it.
+   */
+  onLost?: (problem: string) => void;
 }
 
 export interface Follower {
@@ -43,11 +48,16 @@ export function followDirectory(d: FollowDeps, o: FollowOptions = DEFAULT_FOLLOW
   let epoch = d.epoch;
   const pause = (ms: number): Promise<void> => delay(ms, undefined, { signal }).catch(() => {});
 
-  const poll = async (): Promise<'changed' | 'same' | 'failed'> => {
-    const url = new URL(`/directory?after=${epoch}&waitMs=${o.waitMs}`, d.registrar);
+  const poll = async (): Promise<'changed' | 'same' | 'failed' | 'lost'> => {
+    const url = new URL(`/directory?after=${epoch}&network=${encodeURIComponent(d.network)}&waitMs=${o.waitMs}`, d.registrar);
     try {
       const res = await fetch(url, { signal: AbortSignal.any([signal, AbortSignal.timeout(o.waitMs + 10_000)]) });
       if (res.status === 204) return 'same';
+      if (res.status === 409) {
+        const detail = ((await res.json().catch(() => ({}))) as { detail?: string }).detail ?? 'HTTP 409';
+        d.onLost?.(`the registrar no longer knows network ${d.network} at epoch ${epoch}: ${detail}`);
+        return 'lost';
+      }
       const body = SignedDirectory.safeParse(await res.json());
       if (!body.success) throw new Error(`HTTP ${res.status}, not a directory`);
       const check = openSignedDirectory(body.data, d.authority);
@@ -67,6 +77,7 @@ export function followDirectory(d: FollowDeps, o: FollowOptions = DEFAULT_FOLLOW
   const loop = (async () => {
     while (!signal.aborted) {
       const r = await poll();
+      if (r === 'lost') return;
       if (r === 'changed') await pause(o.minIntervalMs);
       else if (r === 'failed') await pause(o.retryMs);
     }

@@ -35,6 +35,8 @@ export interface JoinedNodeDeps {
   /** Progress lines for the process shell to print (library code never prints). */
   log?: (line: string) => void;
   signal?: AbortSignal;
+  /** The registrar forgot this node's network (follow.ts onLost); default: only logged. */
+  onLost?: (problem: string) => void;
 }
 
 export interface JoinedNode {
@@ -79,6 +81,7 @@ export async function startJoinedNode(c: JoinedNodeConfig, deps: JoinedNodeDeps 
     registrar, authority, network: health.network, epoch: reg.directory.epoch,
     onDirectory: (d) => void node.setDirectory(d.data),
     onProblem: (p) => log(`directory poll: ${p}`),
+    onLost: deps.onLost ?? ((p) => log(`directory poll: ${p}`)),
   }, { ...DEFAULT_FOLLOW_OPTIONS, ...c.follow });
 
   return {

@@ -1,5 +1,5 @@
 // The compose testnet's registrar (the testnet authority): admits joining nodes into the directory
-// and serves it. HTTP: POST /register, GET /directory[?after=EPOCH&waitMs=MS], GET /health,
+// and serves it. HTTP: POST /register, GET /directory[?after=EPOCH&network=ID&waitMs=MS], GET /health,
 // GET /metrics. The decisions are Registry's (registry.ts); this is the shell around it.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -108,6 +108,12 @@ export async function startRegistrar(config: RegistrarConfig, deps: RegistrarDep
     const body = signedBody();
     if (registry.epoch > after && body !== undefined) return send(res, 200, body);
     if (afterParam === null) return json(res, 404, { error: 'empty', detail: 'no node has registered yet' });
+    // A poller ahead of us, or of another network, holds a directory this registrar never made:
+    // this registrar lost its state (its container was recreated). Waiting would hang it forever.
+    const theirs = url.searchParams.get('network');
+    if (after > registry.epoch || (theirs !== null && theirs !== network)) {
+      return json(res, 409, { error: 'unknown-directory', detail: `this registrar serves ${network} at epoch ${registry.epoch}` });
+    }
     const waitMs = Math.min(Number(url.searchParams.get('waitMs') ?? 0) || 0, maxWaitMs);
     if (waitMs <= 0 || waiters.size >= maxWaiters) return void res.writeHead(204).end();
     const w: Waiter = { after, res, timer: setTimeout(() => { waiters.delete(w); res.writeHead(204).end(); }, waitMs) };

@@ -2,7 +2,9 @@
 // default; docker, compose and swarm implement the same interface (DESIGN.md §4).
 import type { DirectoryData } from '../../node/directory/schema.js';
 import { SpinozaError } from '../errors.js';
-import type { BackendName } from '../manifest.js';
+import type { Placement } from '../genesis.js';
+import type { FaultTarget } from './faults.js';
+import type { BackendName, Manifest } from '../manifest.js';
 import type { RunLayout, RunRecord } from '../state.js';
 
 /** What a backend gets to work on: the run's files and record, and the directory it serves. */
@@ -19,6 +21,8 @@ export type RunRef = Pick<BackendRun, 'layout' | 'record'>;
 
 export type UpProgress =
   | { phase: 'preflight' }
+  /** Building the node image (docker): `step` is the builder's current step, e.g. `Step 5/17`. */
+  | { phase: 'image'; step: string }
   | { phase: 'starting'; started: number; total: number }
   | { phase: 'waiting'; ready: number; total: number };
 
@@ -38,6 +42,11 @@ export interface DownOptions {
 export interface Backend {
   readonly name: BackendName;
   /**
+   * Where the run's nodes will live, decided before genesis is written (the directory holds their
+   * addresses). May ask the backend's engine (e.g. a free subnet). Default: localPlacement.
+   */
+  placement?(manifest: Manifest, layout: RunLayout, signal?: AbortSignal): Promise<Placement>;
+  /**
    * Starts every node in `run.record.live` and resolves once each answers /health as itself.
    * On failure or abort it stops everything it started, then throws (a SpinozaError).
    */
@@ -46,6 +55,10 @@ export interface Backend {
   running(run: RunRef): Promise<Map<number, boolean>>;
   /** Stops everything of the run; idempotent. Resolves with the ids it stopped. */
   down(run: RunRef, opts: DownOptions): Promise<number[]>;
+  /** Node `id`'s output (stdout and stderr), also after `down`. */
+  logs(run: RunRef, id: number): Promise<string>;
+  /** Kill, restart, pause and resume of single nodes, for chaos (orchestrator/chaos); absent: not supported. */
+  faults?(run: BackendRun): FaultTarget;
 }
 
 export type BackendFactory = () => Backend;
@@ -57,7 +70,10 @@ export async function backendFor(name: BackendName): Promise<Backend> {
       const { processBackend } = await import('./process.js');
       return processBackend();
     }
-    case 'docker':
+    case 'docker': {
+      const { dockerBackend } = await import('./docker.js');
+      return dockerBackend();
+    }
     case 'compose':
     case 'swarm':
       throw new SpinozaError('not-implemented', `the ${name} backend is not available yet`,

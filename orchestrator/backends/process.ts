@@ -8,7 +8,9 @@ import { abortError, SpinozaError } from '../errors.js';
 import { waitHealthy, type NodeAddress } from '../health.js';
 import { assertPortsFree } from '../ports.js';
 import type { Backend, BackendRun, DownOptions, RunRef, UpOptions } from './backend.js';
+import { readLogFile } from './log-file.js';
 import { findByArgPrefix, isOurProcess, terminate, type Proc } from './pids.js';
+import { processFaults } from './process-faults.js';
 
 export interface ProcessBackendOptions {
   /** The node entry script; default: dist/node/main.js of this package. */
@@ -78,6 +80,10 @@ export function processBackend(options: ProcessBackendOptions = {}): Backend {
       await terminate(procs, opts.graceMs);
       return procs.map((p) => nodeIdOf(p.marker)).filter((id) => id > 0).sort((a, b) => a - b);
     },
+
+    logs: readLogFile,
+
+    faults: (run) => processFaults(run, entry),
   };
 }
 
@@ -106,7 +112,8 @@ async function startAll(
   }
 }
 
-function spawnNode(entry: string, configPath: string, logPath: string): ChildProcess {
+/** Starts one node detached, its output appended to `logPath`; also chaos's restart (process-faults.ts). */
+export function spawnNode(entry: string, configPath: string, logPath: string): ChildProcess {
   const log = openSync(logPath, 'a');
   try {
     const child = spawn(process.execPath, [entry, '--config', configPath], {

@@ -4,6 +4,10 @@
 // everything is keyed by message id and resolved in finish(), once the published events are known.
 import type { NodeEvent } from '../../node/events/schema.js';
 import { REJECT_REASONS, type RejectReason } from '../../node/wire/verdict.js';
+import type { FaultRecord } from '../chaos/fault-log.js';
+import type { ImpairmentRecord } from '../impair/record.js';
+import { createClassifier, type Verdict } from './classify.js';
+import { chaosSummary, faultWindows, latestFaultTime } from './faults.js';
 import { byStrategy, groupStats, type ScoredMessage } from './groups.js';
 import { summarize } from './percentile.js';
 import type { Anomalies, FaultWindow, InputSummary, MessageReport, NodeReport, Report } from './report.js';
@@ -22,7 +26,16 @@ export interface AnalyzeOptions extends Membership {
   runId?: string;
   backend?: string;
   input?: InputSummary;
+  /** Windows to shade; default: one per record of `faultLog`. */
   faults?: FaultWindow[];
+  /** The chaos fault log: misses are classified against it (classify.ts). */
+  faultLog?: readonly FaultRecord[];
+  /** End of observation; default the latest event or fault time. */
+  horizon?: number;
+  /** See ClassifyOptions.inFlightMs. */
+  inFlightMs?: number;
+  /** What impairment.json says was in effect (null: none). */
+  impairment?: ImpairmentRecord | null;
 }
 
 type Published = Extract<NodeEvent, { ev: 'published' }>;
@@ -60,6 +73,7 @@ export function createAnalyzer(options: AnalyzeOptions): Analyzer {
   const nodes = new Map<number, NodeAcc>();
   const rejected = Object.fromEntries(REJECT_REASONS.map((r) => [r, 0])) as Record<RejectReason, number>;
   const anomalies: Anomalies = { unknownMessageEvents: 0, unexpectedDeliveries: 0, republished: 0, redelivered: 0 };
+  let latest = -Infinity;
 
   const message = (id: string): MessageAcc => {
     let m = messages.get(id);
@@ -73,6 +87,7 @@ export function createAnalyzer(options: AnalyzeOptions): Analyzer {
   };
 
   function add(e: NodeEvent): void {
+    if (e.t > latest) latest = e.t;
     switch (e.ev) {
       case 'published': {
         const m = message(e.id);
@@ -125,12 +140,16 @@ export function createAnalyzer(options: AnalyzeOptions): Analyzer {
     const found: Anomalies = { ...anomalies };
     const latencies = new Map<number, number[]>();
     const scored: ScoredMessage[] = [];
+    const faultLog = options.faultLog ?? [];
+    const horizon = options.horizon ?? Math.max(latest, latestFaultTime(faultLog), 0);
+    const classify = createClassifier({ faults: faultLog, horizon, ...(options.inFlightMs !== undefined && { inFlightMs: options.inFlightMs }) });
     for (const [id, m] of messages) {
       if (m.published === undefined) {
         found.unknownMessageEvents += m.events;
         continue;
       }
-      scored.push(scoreMessage(id, m, m.published, live, latencies, found));
+      const verdict = classify({ entry: m.published.node, publishedAt: m.published.t, deliveredAt: m.deliveredAt }, live);
+      scored.push(scoreMessage(id, m, m.published, live, latencies, found, verdict));
     }
     scored.sort((a, b) => a.report.publishedAt - b.report.publishedAt || (a.report.id < b.report.id ? -1 : 1));
     const report: Report = {
@@ -152,7 +171,10 @@ export function createAnalyzer(options: AnalyzeOptions): Analyzer {
       rejectedTotal: Object.values(rejected).reduce((a, b) => a + b, 0),
       anomalies: found,
     };
-    if (options.faults) report.faults = options.faults;
+    const windows = options.faults ?? (options.faultLog ? faultWindows(options.faultLog, horizon, live.size) : undefined);
+    if (windows) report.faults = windows;
+    if (options.faultLog) report.chaos = chaosSummary(options.faultLog, live, horizon);
+    if (options.impairment !== undefined) report.impairment = options.impairment;
     return report;
   }
 
@@ -173,6 +195,7 @@ function scoreMessage(
   live: ReadonlySet<number>,
   nodeLatencies: Map<number, number[]>,
   anomalies: Anomalies,
+  verdict: Verdict,
 ): ScoredMessage {
   const latencies: number[] = [];
   for (const [n, t] of m.deliveredAt) {
@@ -201,6 +224,8 @@ function scoreMessage(
     duplicates: m.duplicates,
     forwarded: m.forwarded,
     forwardedBytes: m.forwardedBytes,
+    misses: verdict.misses,
+    failures: verdict.failures,
   };
   return { report, latencies };
 }

@@ -1,6 +1,7 @@
 // The report as a person reads it in a terminal: one row per strategy plus totals, then what
 // went wrong (lost messages, rejected inputs, unreadable lines). The CLI prints it; we never do.
 import { REJECT_REASONS } from '../../node/wire/verdict.js';
+import { describeProfile } from '../impair/format.js';
 import { fmtBytes, fmtMs, fmtNum, fmtPct } from './numbers.js';
 import type { GroupStats, Report } from './report.js';
 import { renderTable, type Column } from './table.js';
@@ -52,6 +53,8 @@ export function formatReport(report: Report): string {
     runLine(report),
     renderTable(COLUMNS, rows),
     'latencies in ms from the initiator timestamp; last = to the last live node (complete messages only), node = every delivery',
+    ...impairmentSection(report),
+    ...chaosSection(report),
     ...lostSection(report),
     ...rejectedSection(report),
     ...inputSection(report),
@@ -98,4 +101,40 @@ function inputSection(r: Report): string[] {
 function anomalySection(r: Report): string[] {
   const found = Object.entries(r.anomalies).filter(([, n]) => n > 0);
   return found.length === 0 ? [] : [`anomalies: ${found.map(([k, n]) => `${k}=${n}`).join(', ')}`];
+}
+
+/** Which impairment was in effect and what the probe measured; nothing when it was not looked up. */
+export function impairmentLine(r: Report): string | null {
+  const i = r.impairment;
+  if (i === undefined) return null;
+  if (i === null || i.profile === null) return 'impairment: none applied';
+  const probe = i.probe;
+  const measured = probe === null ? 'not measured'
+    : `probe ${probe.ok ? 'ok' : 'MISMATCH'}: ${probe.pairs.length} pairs, median RTT ${medianOf(probe.pairs.map((p) => p.rttMedianMs))} ms, lost ${probe.lost}/${probe.sent} pings`;
+  return `impairment (${i.mode} mode, by ${i.source === 'up' ? 'the manifest at up' : '`spinoza shape`'}): ${describeProfile(i.profile)}; ${measured}`;
+}
+
+function impairmentSection(r: Report): string[] {
+  const line = impairmentLine(r);
+  return line === null ? [] : [line];
+}
+
+function chaosSection(r: Report): string[] {
+  const c = r.chaos;
+  if (!c) return [];
+  const kinds = Object.entries(c.byKind).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ');
+  const lines = [`faults: ${c.faults}${kinds ? ` (${kinds})` : ''}, ${c.open} still open${c.downAtEnd.length > 0 ? `, down at the end: ${c.downAtEnd.join(', ')}` : ''}`];
+  const cols: Column[] = [{ header: 'misses', align: 'left' }, { header: 'expected', align: 'right' }, { header: 'late-after-heal', align: 'right' }, { header: 'protocol-failure', align: 'right' }];
+  const row = (g: GroupStats): string[] => [g.strategy, String(g.misses.expected), String(g.misses.lateAfterHeal), String(g.misses.protocolFailure)];
+  const rows = r.strategies.map(row);
+  if (r.strategies.length !== 1) rows.push(row(r.totals));
+  lines.push(...renderTable(cols, rows).split('\n').map((l) => `  ${l}`));
+  const failed = r.messages.filter((m) => m.failures.length > 0);
+  for (const m of failed.slice(0, LOST_MESSAGES_SHOWN)) lines.push(`  protocol failure: ${m.id} (via node ${m.entry}) never reached ${m.failures.slice(0, LOST_NODES_SHOWN).join(', ')}`);
+  return lines;
+}
+
+function medianOf(xs: readonly (number | null)[]): string {
+  const v = xs.filter((x): x is number => x !== null).sort((a, b) => a - b);
+  return v.length === 0 ? '–' : String(v[Math.floor((v.length - 1) / 2)]);
 }

@@ -1,4 +1,5 @@
 // Folds per-message results into the figures of one strategy (or of the whole run).
+import { addMisses, noMisses } from './classify.js';
 import { cdf, sortNumbers, summarize } from './percentile.js';
 import type { GroupStats, MessageReport } from './report.js';
 
@@ -18,7 +19,9 @@ export function groupStats(strategy: string, messages: readonly ScoredMessage[],
   let forwardedBytes = 0;
   const lastNode: number[] = [];
   const deliveries: number[] = [];
+  const misses = noMisses();
   for (const { report: m, latencies } of messages) {
+    addMisses(misses, m.misses);
     expected += m.expected;
     delivered += m.delivered;
     duplicates += m.duplicates;
@@ -51,6 +54,7 @@ export function groupStats(strategy: string, messages: readonly ScoredMessage[],
     messagesPerBroadcastPerNode: ratio(forwarded, n * liveCount),
     bytesPerBroadcastPerNode: ratio(forwardedBytes, n * liveCount),
     cdf: cdf(sorted, expected),
+    misses,
   };
 }
 

@@ -1,7 +1,7 @@
 // report.html: one self-contained page (inline CSS and SVG, no scripts, no external assets) so it
 // opens from a CI artifact or a scp'd state dir with nothing else around it.
 import { REJECT_REASONS } from '../../node/wire/verdict.js';
-import { SUMMARY_HEADERS, summaryCells } from './format.js';
+import { SUMMARY_HEADERS, impairmentLine, summaryCells } from './format.js';
 import { fmtMs } from './numbers.js';
 import type { Report } from './report.js';
 import { maxOf, minPositive } from './scale.js';
@@ -24,6 +24,7 @@ export function renderHtml(report: Report): string {
 <body>
 <h1>${escapeXml(title)}</h1>
 <p>${escapeXml(runSummary(report))}</p>
+${impairmentLine(report) === null ? '' : `<p>${escapeXml(impairmentLine(report)!)}</p>`}
 <h2>Summary</h2>
 ${summaryTable(report)}
 <p class="note">Latencies in ms from the initiator's timestamp. last = to the last live node (complete broadcasts only); node = every delivery. Ratios are rounded down.</p>
@@ -31,6 +32,7 @@ ${summaryTable(report)}
 ${cdfPlot(report)}
 ${timelinePlot(report)}
 </div>
+${chaosHtml(report)}
 <h2>Lost</h2>
 ${lostTable(report)}
 <h2>Rejected inputs</h2>
@@ -110,4 +112,19 @@ function inputNote(r: Report): string {
   const slowest = r.nodes.reduce<{ id: number; p99: number } | null>((best, n) => (n.deliveryMs.p99 !== null && (best === null || n.deliveryMs.p99 > best.p99) ? { id: n.id, p99: n.deliveryMs.p99 } : best), null);
   const slow = slowest === null ? '' : ` Slowest node by p99 delivery: ${slowest.id} (${fmtMs(slowest.p99)} ms).`;
   return `<p class="note">Read ${i.files} event files, ${i.events} events, ${i.malformed} malformed lines.${escapeXml(slow)}</p>`;
+}
+
+/** Misses by class and every fault of the log, with its window (the timeline shades the same windows). */
+function chaosHtml(r: Report): string {
+  const c = r.chaos;
+  if (!c) return '';
+  const row = (g: Report['totals']): string => `<tr><td>${escapeXml(g.strategy)}</td><td class="n">${g.misses.expected}</td><td class="n">${g.misses.lateAfterHeal}</td><td class="n">${g.misses.protocolFailure}</td></tr>`;
+  const misses = [...r.strategies.map(row), ...(r.strategies.length !== 1 ? [row(r.totals)] : [])].join('');
+  const t0 = Math.min(...(r.faults ?? []).map((f) => f.start), ...r.messages.map((m) => m.publishedAt));
+  const sec = (t: number): string => ((t - t0) / 1000).toFixed(1);
+  const faults = (r.faults ?? []).map((f) => `<tr><td>${escapeXml(f.label)}</td><td class="n">${sec(f.start)}</td><td class="n">${sec(f.end)}</td></tr>`).join('');
+  return `<h2>Faults</h2>
+<p>${c.faults} faults, ${c.open} still open at the end${c.downAtEnd.length > 0 ? `; down at the end: ${c.downAtEnd.join(', ')}` : ''}. A miss is <em>expected</em> when the node was down or cut off from the origin for the message's whole life, <em>late-after-heal</em> when it was delivered after a fault touching it healed, otherwise a <em>protocol failure</em>.</p>
+<table><tr><th>misses</th><th class="n">expected</th><th class="n">late-after-heal</th><th class="n">protocol-failure</th></tr>${misses}</table>
+<table><tr><th>fault</th><th class="n">from (s)</th><th class="n">to (s)</th></tr>${faults}</table>`;
 }

@@ -2,6 +2,10 @@
 // A figure that cannot be computed (no samples, nothing expected) is null, never NaN or Infinity,
 // so JSON.parse(JSON.stringify(report)) gives the same report back.
 import type { RejectReason } from '../../node/wire/verdict.js';
+import type { ImpairmentRecord } from '../impair/record.js';
+import type { MissCounts } from './classify.js';
+
+export type { MissCounts } from './classify.js';
 
 /** Nearest-rank percentiles over a set of samples (see percentile.ts); null when there are none. */
 export interface LatencySummary {
@@ -45,6 +49,8 @@ export interface GroupStats {
   bytesPerBroadcastPerNode: number | null;
   /** Delivery CDF, downsampled; its last fraction equals deliveryRatio. */
   cdf: CdfPoint[];
+  /** Misses classified against the fault log (classify.ts); with no faults every loss is a protocol failure. */
+  misses: MissCounts;
 }
 
 export interface MessageReport {
@@ -67,6 +73,9 @@ export interface MessageReport {
   duplicates: number;
   forwarded: number;
   forwardedBytes: number;
+  misses: MissCounts;
+  /** Live nodes that never delivered it though the faults did not excuse them (protocol failures), ascending. */
+  failures: number[];
 }
 
 export interface NodeReport {
@@ -132,4 +141,19 @@ export interface Report {
   rejectedTotal: number;
   anomalies: Anomalies;
   faults?: FaultWindow[];
+  /** The chaos fault log as judged: present when one was given (even empty). */
+  chaos?: ChaosSummary;
+  /** The impairment in effect (impairment.json); null: none was applied. Absent: not looked up. */
+  impairment?: ImpairmentRecord | null;
+}
+
+export interface ChaosSummary {
+  faults: number;
+  byKind: { kill: number; pause: number; partition: number; loss: number };
+  /** Faults still in effect at the horizon (a session cut short, or a heal that failed). */
+  open: number;
+  /** End of observation (ms): the latest event or fault time. */
+  horizon: number;
+  /** Live nodes down (an open kill or pause) at the horizon. */
+  downAtEnd: number[];
 }

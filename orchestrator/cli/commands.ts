@@ -1,14 +1,17 @@
 // What each CLI command does: parse its flags into API calls, print the results. The only code that writes output.
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StrategyName } from '../../node/wire/schemas.js';
+import { backendFor } from '../backends/backend.js';
 import { broadcast } from '../broadcast.js';
+import { chaosCommand, formatProgress } from '../chaos/index.js';
 import { formatReport } from '../checker/index.js';
 import { demo } from '../demo.js';
 import { down } from '../down.js';
 import { SpinozaError } from '../errors.js';
 import { loadManifest, type ManifestOverrides } from '../manifest.js';
+import { shapeCommand } from '../impair/index.js';
 import { report } from '../report.js';
 import { nodeEntry, openRun } from '../run.js';
 import { runLayout } from '../state.js';
@@ -94,12 +97,7 @@ export const HANDLERS: Record<CommandName, (ctx: CliContext) => Promise<number>>
     if (!run.record.live.includes(id)) {
       throw new SpinozaError('unknown-node', `node ${id} is dead in run ${run.layout.runId}: it was never started, so it has no log`, 'pick a live node; see `spinoza status`');
     }
-    const file = run.layout.log(id);
-    const text = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
-      if (e.code !== 'ENOENT') throw e;
-      throw new SpinozaError('state-invalid', `node ${id} has no log at ${file}`, 'it was never started in this run; see `spinoza status`');
-    });
-    ctx.stdout.write(text);
+    ctx.stdout.write(await (await backendFor(run.record.backend)).logs(run, id));
     return 0;
   },
 
@@ -141,6 +139,21 @@ export const HANDLERS: Record<CommandName, (ctx: CliContext) => Promise<number>>
       if (keep || !ok) ctx.stderr.write(`state kept in ${home}\n`);
       else await rm(home, { recursive: true, force: true });
     }
+  },
+
+  async shape(ctx) {
+    const r = await shapeCommand({ home: ctx.home, positionals: ctx.args, values: ctx.values, signal: ctx.signal });
+    ctx.stdout.write(ctx.values.json ? JSON.stringify(r.json) + '\n' : r.text);
+    return r.exitCode;
+  },
+
+  async chaos(ctx) {
+    const r = await chaosCommand({
+      home: ctx.home, values: ctx.values, signal: ctx.signal,
+      onProgress: (p) => ctx.stderr.write(formatProgress(p) + '\n'),
+    });
+    ctx.stdout.write(ctx.values.json ? JSON.stringify(r.json) + '\n' : r.text);
+    return r.exitCode;
   },
 };
 

@@ -59,7 +59,7 @@ export function formatStatus(s: RunStatus): string {
 }
 
 export function formatDown(r: DownResult): string {
-  return `run ${r.runId} is down: stopped ${r.stopped.length} node process(es)\n` +
+  return `run ${r.runId} is down: stopped ${r.stopped.length} node(s)\n` +
     (r.purged ? `  removed ${r.runDir}\n` : `  state kept in ${r.runDir} (delete it with \`spinoza down --purge\` next time)\n`);
 }
 
@@ -78,7 +78,8 @@ export function progressPrinter(out: NodeJS.WriteStream, everyMs = 2_000): { upd
   let lastAt = 0;
   let open = false;
   const text = (p: UpProgress): string =>
-    p.phase === 'preflight' ? 'checking ports…'
+    p.phase === 'preflight' ? 'preflight checks…'
+      : p.phase === 'image' ? `building the node image: ${p.step}`
       : p.phase === 'starting' ? `starting nodes ${p.started}/${p.total}`
         : `waiting for /health ${p.ready}/${p.total}`;
   return {

@@ -1,5 +1,7 @@
 // The CLI's commands and flags, declared once: parsing and --help are both generated from here,
 // so the help text cannot drift from what the code accepts.
+import { CHAOS_OPTIONS } from '../chaos/args.js';
+import { SHAPE_OPTIONS } from '../impair/args.js';
 
 export interface OptionSpec {
   type: 'string' | 'boolean';
@@ -9,11 +11,11 @@ export interface OptionSpec {
   help: string;
 }
 
-export type CommandName = 'up' | 'status' | 'broadcast' | 'verify' | 'report' | 'logs' | 'down' | 'demo';
+export type CommandName = 'up' | 'status' | 'broadcast' | 'verify' | 'report' | 'logs' | 'down' | 'demo' | 'shape' | 'chaos';
 
 export interface CommandSpec {
   name: CommandName;
-  /** Positional arguments as shown in help, e.g. `TEXT`. */
+  /** Positional arguments as shown in help, e.g. `TEXT`; `[NAME]` is optional. */
   args: string[];
   summary: string;
   options: Record<string, OptionSpec>;
@@ -35,7 +37,7 @@ const MANIFEST_OPTIONS: Record<string, OptionSpec> = {
   seed: { type: 'string', arg: 'S', help: 'seed for keys and fault selection (manifest: seed)' },
   dead: { type: 'string', arg: 'D', help: 'nodes listed but never started (manifest: faults.dead)' },
   unreliable: { type: 'string', arg: 'U', help: 'nodes that drop and delay relays (manifest: faults.unreliable)' },
-  backend: { type: 'string', arg: 'B', help: 'process (docker, compose, swarm: not yet) (manifest: backend)' },
+  backend: { type: 'string', arg: 'B', help: 'process | docker (compose, swarm: not yet) (manifest: backend)' },
   'base-port': { type: 'string', arg: 'P', help: 'node i listens on P+i-1 (manifest: basePort)' },
   host: { type: 'string', arg: 'H', help: 'address nodes listen on (manifest: host)' },
   'run-id': { type: 'string', arg: 'ID', help: 'pin the run id (and so the network id); default sp-<8 hex>' },
@@ -91,7 +93,7 @@ export const COMMANDS: Record<CommandName, CommandSpec> = {
   logs: {
     name: 'logs',
     args: ['NODE'],
-    summary: "print a node's log file",
+    summary: "print a node's output (its log file, or its container's logs)",
     options: {},
   },
   down: {
@@ -112,6 +114,26 @@ export const COMMANDS: Record<CommandName, CommandSpec> = {
     notes: [
       'Exits 0 only if every live node received every broadcast with a valid proof.',
       'The temporary state dir is removed after a success, kept after a failure (or with --keep or --state-dir).',
+    ],
+  },
+  shape: {
+    name: 'shape',
+    args: ['[PROFILE]'],
+    summary: "change the running testnet's network impairment (a manifest profile, flags, or --clear), then probe it",
+    options: SHAPE_OPTIONS,
+    notes: [
+      'PROFILE names one of the manifest\'s impairment.profiles; flags override its fields, or make a profile alone.',
+      'Applied in userspace by the node transport (this kernel has no sch_netem). Exits 1 if the probe disagrees with the profile.',
+    ],
+  },
+  chaos: {
+    name: 'chaos',
+    args: [],
+    summary: 'kill, restart, pause, partition and lose frames on the running testnet from a seeded schedule, under a workload; heal; check',
+    options: CHAOS_OPTIONS,
+    notes: [
+      'Every fault goes to <run>/faults.ndjson; the report classifies each miss as expected, late-after-heal or protocol-failure.',
+      'Exits 1 unless every live node holds every accepted broadcast and the checker finds no protocol failure.',
     ],
   },
 };

@@ -3,6 +3,8 @@
 export { applyProfile, controlTarget, shapeCommand, type ApplyOptions, type ShapeResult, type ShapeCommandOptions } from './shape.js';
 export { probe, assertProbe, evaluateProbe, expectPair, samplePairs, PROBE_TOLERANCE, type ProbeOptions, type ProbeResult, type PairFigures, type ImpairmentMode } from './probe.js';
 export { parseShapeArgs, parseDuration, parsePercent, parseRate, SHAPE_OPTIONS, type ShapeArgs, type ShapeRequest } from './args.js';
-export { ImpairmentSection, ProfileName, resolveProfile, checkedProfile } from './profiles.js';
+export { ImpairmentSection, ProfileName, resolveProfile, checkedProfile, initialProfile } from './profiles.js';
+export { ImpairmentRecord, IMPAIRMENT_FILE, readImpairmentRecord, writeImpairmentRecord } from './record.js';
+export { applyInitialImpairment } from './initial.js';
 export { putImpairment, getImpairment, pingFrom, type ControlTarget } from './control.js';
 export { formatShape, formatProbe, describeProfile } from './format.js';

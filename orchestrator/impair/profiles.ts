@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { ImpairmentProfile, parseProfile, type ImpairmentProfileInput } from '../../node/impairment/profile.js';
 import { SpinozaError } from '../errors.js';
+import type { Manifest } from '../manifest.js';
 
 export const ProfileName = z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, { error: 'expected a profile name (lower-case letters, digits, _ or -)' });
 
@@ -36,4 +37,12 @@ export function checkedProfile(input: ImpairmentProfileInput, nodeIds: ReadonlyS
   const check = parseProfile({ seed: defaultSeed, ...input }, nodeIds);
   if (!check.ok) throw new SpinozaError('profile-invalid', `${what}: ${check.message}`, 'fix that field; nothing was changed');
   return check.value;
+}
+
+/** The manifest's `impairment.initial` profile as every node starts with it (seeded by the manifest), or undefined. */
+export function initialProfile(m: Pick<Manifest, 'impairment' | 'seed' | 'nodes'>): ImpairmentProfile | undefined {
+  const name = m.impairment.initial;
+  if (name === undefined) return undefined;
+  const ids = new Set(Array.from({ length: m.nodes }, (_, i) => i + 1));
+  return resolveProfile(m.impairment, name, {}, ids, m.seed);
 }

@@ -14,6 +14,7 @@ import { putImpairment, type ControlTarget } from './control.js';
 import { formatShape } from './format.js';
 import { assertProbe, probe, type ImpairmentMode, type ProbeOptions, type ProbeResult } from './probe.js';
 import { checkedProfile, ImpairmentSection, resolveProfile } from './profiles.js';
+import { writeImpairmentRecord, type ImpairmentRecord } from './record.js';
 
 export interface ApplyOptions {
   signal?: AbortSignal;
@@ -74,7 +75,12 @@ export async function applyProfile(run: OpenRun, profile: ImpairmentProfileInput
   if (off.length > 0) {
     throw new SpinozaError('control-failed', `nodes ${off.map((a) => a.id).join(', ')} report another profile in effect`, 'shape again');
   }
+  // Recorded as soon as every node confirmed it (a probe cut short must not leave the old record),
+  // then again with the figures: `spinoza report` states what ran and what was measured.
+  const record: ImpairmentRecord = { mode: 'userspace', profile: checked, nodes: answers.map((a) => a.id), appliedAt: Date.now(), source: 'shape', probe: null };
+  await writeImpairmentRecord(run.layout.dir, record);
   const result = await probe(target, run.directory, run.record.live, checked, { ...o.probe, mode: 'userspace', ...(o.signal && { signal: o.signal }) });
+  await writeImpairmentRecord(run.layout.dir, { ...record, probe: result });
   const shaped: ShapeResult = { runId: run.layout.runId, mode: 'userspace', profile: checked, applied: answers.map((a) => a.id), probe: result };
   if (o.assert ?? true) assertProbe(result);
   return shaped;

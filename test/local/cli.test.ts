@@ -147,7 +147,7 @@ describe('spinoza CLI', () => {
   });
 
   it('every command has a --help that exits 0', async () => {
-    for (const cmd of ['up', 'status', 'broadcast', 'verify', 'report', 'logs', 'down', 'demo']) {
+    for (const cmd of ['up', 'status', 'broadcast', 'verify', 'report', 'logs', 'down', 'demo', 'shape', 'chaos']) {
       const res = await spinoza(home, cmd, '--help');
       expect(res.code, cmd).toBe(0);
       expect(res.stdout).toMatch(new RegExp(`^usage: spinoza ${cmd}`));

@@ -21,6 +21,8 @@ const DEFAULTS = {
   basePort: 7100,
   host: '127.0.0.1',
   workload: { broadcasts: 5, bodyBytes: 64 },
+  impairment: { profiles: {} },
+  chaos: { profiles: {} },
 };
 
 /** The SpinozaError a call throws (fails the test if it does not throw one). */

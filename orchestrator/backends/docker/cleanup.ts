@@ -1,0 +1,51 @@
+// Removing what a run (or a test) left in the engine, found by label only: no record of container
+// ids is needed, so a crashed `up`, a Ctrl-C or a lost run.json leave nothing `down` cannot find.
+import type Docker from 'dockerode';
+import { mapLimit } from '../../health.js';
+import { dockerFailed, ignoreGone, LABEL_NODE } from './engine.js';
+import { saveLogs } from './logs.js';
+
+export interface RemoveOptions {
+  /** Between SIGTERM (forwarded by the container's init to node, which flushes its event log) and SIGKILL. */
+  graceMs: number;
+  /** Where to keep each node container's output before it is removed: the run's logs/node-<id>.log. */
+  logFile?: (id: number) => string;
+  /** Engine calls in flight at once. */
+  concurrency?: number;
+}
+
+/**
+ * Stops and removes every container labelled `label` (`key=value`), then every such network.
+ * Resolves with the node ids whose containers were still running. Idempotent.
+ */
+export async function removeLabelled(docker: Docker, label: string, opts: RemoveOptions): Promise<number[]> {
+  const filters = { label: [label] };
+  const containers = await docker.listContainers({ all: true, filters });
+  const limit = opts.concurrency ?? 16;
+  // Every step is tried for every resource; the first failure is thrown at the end, so one stuck
+  // container does not leave the others (or the network) behind.
+  const failures: unknown[] = [];
+  const attempt = (step: () => Promise<unknown>): Promise<void> => ignoreGone(step).catch((e: unknown) => { failures.push(e); });
+
+  const running = containers.filter((c) => c.State === 'running' || c.State === 'paused' || c.State === 'restarting');
+  const graceS = Math.max(0, Math.ceil(opts.graceMs / 1000));
+  await mapLimit(running, limit, (c) => attempt(async () => {
+    // A paused container cannot take SIGTERM; unpause it first so node can still flush its events.
+    if (c.State === 'paused') await docker.getContainer(c.Id).unpause();
+    await docker.getContainer(c.Id).stop({ t: graceS });
+  }));
+  await mapLimit(containers, limit, async (c) => {
+    const id = nodeIdOf(c.Labels);
+    if (opts.logFile && id !== undefined) await attempt(() => saveLogs(docker, c.Id, opts.logFile!(id)));
+    await attempt(() => docker.getContainer(c.Id).remove({ force: true, v: true }));
+  });
+  for (const n of await docker.listNetworks({ filters })) await attempt(() => docker.getNetwork(n.Id).remove());
+  if (failures.length > 0) throw dockerFailed(`removing ${label} resources (${failures.length} step(s) failed)`, failures[0]);
+  return running.flatMap((c) => nodeIdOf(c.Labels) ?? []).sort((a, b) => a - b);
+}
+
+/** The node id label of a container, if it has a valid one. */
+export function nodeIdOf(labels: Readonly<Record<string, string>>): number | undefined {
+  const id = Number(labels[LABEL_NODE]);
+  return Number.isInteger(id) && id > 0 ? id : undefined;
+}
