@@ -15,12 +15,14 @@ const { values } = parseArgs({
     broadcasts: { type: 'string', default: '200' },
     strategies: { type: 'string', default: 'tree,ring,gossip' },
     'base-port': { type: 'string', default: '27100' },
+    /** One-way latency applied to every link from the start (userspace shaper; docs/impairment.md). */
+    latency: { type: 'string', default: '0' },
     json: { type: 'string' },
     help: { type: 'boolean' },
   },
 });
 if (values.help) {
-  process.stdout.write('usage: npm run bench -- [--nodes 64] [--broadcasts 200] [--strategies tree,ring,gossip] [--base-port 27100] [--json FILE]\n');
+  process.stdout.write('usage: npm run bench -- [--nodes 64] [--broadcasts 200] [--strategies tree,ring,gossip] [--base-port 27100] [--latency MS] [--json FILE]\n');
   process.exit(0);
 }
 const nodes = Number(values.nodes);
@@ -49,7 +51,11 @@ async function measure(run: OpenRun, strategy: StrategyName): Promise<{ cpuMs: n
 
 async function main(): Promise<void> {
   const home = await mkdtemp(join(tmpdir(), 'spinoza-bench-'));
-  const manifest = resolveManifest({ nodes, basePort: Number(values['base-port']), seed: 'bench' });
+  const latencyMs = Number(values.latency);
+  const manifest = resolveManifest({
+    nodes, basePort: Number(values['base-port']), seed: 'bench',
+    ...(latencyMs > 0 && { impairment: { profiles: { wan: { latencyMs } }, initial: 'wan' } }),
+  });
   const cpu = new Map<StrategyName, { cpuMs: number; wallMs: number }>();
   let runDir = '';
   let idleMsPerNodePerSec = 0;
@@ -102,7 +108,8 @@ async function main(): Promise<void> {
       broadcastsPerSecond: perStrategy / (c.wallMs / 1000),
     };
   });
-  process.stdout.write(`\nspinoza bench: ${nodes} node processes on 127.0.0.1, ${perStrategy} broadcasts per strategy, sequential\n`);
+  process.stdout.write(`\nspinoza bench: ${nodes} node processes on 127.0.0.1, ${perStrategy} broadcasts per strategy, sequential`
+    + (latencyMs > 0 ? `, ${latencyMs} ms one-way latency on every link (userspace mode, probed at up)` : '') + '\n');
   process.stdout.write(renderTable(rows));
   process.stdout.write(`idle CPU per node (anti-entropy rounds, timers): ${idleMsPerNodePerSec.toFixed(2)} ms/s; 'net' columns subtract it\n`);
   process.stdout.write(`crypto floor per node per broadcast (1 verify + 1 sign, node:crypto): ${floorMsPerHop().toFixed(3)} ms\n`);
