@@ -8,6 +8,7 @@ import { fetchRegistrarHealth, fetchSignedDirectory, JoinError } from '../node/m
 import { openSignedDirectory } from '../node/membership/credential.js';
 import { NodeId } from '../node/wire/schemas.js';
 import { ClientError } from './errors.js';
+import { mapLimit } from './concurrency.js';
 
 export interface ReadyOptions {
   registrar: string;
@@ -30,6 +31,8 @@ export interface ReadyProgress {
   epoch: number;
   /** Registered nodes answering /health at `epoch` (null before they were probed). */
   current: number | null;
+  /** Why the registrar could not be asked (not up yet, not resolvable); absent when it answered. */
+  unreachable?: string;
 }
 
 const NodeHealth = z.object({ ok: z.literal(true), id: NodeId, epoch: z.number().int() });
@@ -46,8 +49,9 @@ export async function waitReady(o: ReadyOptions): Promise<Directory> {
   };
   for (;;) {
     const round = await readyRound(o, wanted, report).catch((e: unknown) => {
-      if (e instanceof JoinError && e.code !== 'untrusted-directory') return undefined; // not up yet: try again
-      throw e;
+      if (!(e instanceof JoinError) || e.code === 'untrusted-directory') throw e;
+      report({ registered: 0, wanted, epoch: 0, current: null, unreachable: e.message }); // not up yet: try again
+      return undefined;
     });
     if (round) return round;
     if (Date.now() + (o.pollMs ?? 1000) > deadline) {
@@ -90,16 +94,3 @@ async function probeEpoch(dir: Directory, id: number, signal?: AbortSignal): Pro
   }
 }
 
-/** Runs `fn` over `items` with at most `limit` in flight; results in input order. */
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}

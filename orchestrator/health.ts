@@ -3,6 +3,9 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { z } from 'zod';
 import { NodeId } from '../node/wire/schemas.js';
 import { abortError, SpinozaError } from './errors.js';
+import { mapLimit } from '../client/concurrency.js';
+
+export { mapLimit };
 
 export interface NodeAddress {
   id: number;
@@ -85,16 +88,3 @@ function unhealthy(pending: readonly NodeAddress[], lastError: Map<number, strin
     `see \`spinoza logs ${first.id}\`; on a slow machine raise --timeout`);
 }
 
-/** Runs `fn` over `items` with at most `limit` in flight; results keep the input order. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
