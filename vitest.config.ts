@@ -21,6 +21,9 @@ export default defineConfig({
         test: {
           name: 'docker',
           include: ['test/docker/**/*.test.ts'],
+          globalSetup: ['test/docker/global-setup.ts'],
+          // The reaper image cannot be pulled here: the suite cleans up itself (test/docker/support.ts).
+          env: { TESTCONTAINERS_RYUK_DISABLED: 'true' },
           testTimeout: 600_000,
           hookTimeout: 900_000,
           fileParallelism: false,

@@ -95,6 +95,10 @@ const started = Date.now();
 const elapsed = (): string => `${((Date.now() - started) / 1000).toFixed(1)} s`;
 
 function progress(p: ReadyProgress): void {
+  if (p.unreachable !== undefined) {
+    process.stderr.write(`waiting (${elapsed()}): registrar not reachable (${p.unreachable}) — is the testnet up? docker compose up -d\n`);
+    return;
+  }
   const current = p.current === null ? '' : ` · ${p.current}/${p.registered} current`;
   process.stderr.write(`waiting (${elapsed()}): ${p.registered}/${p.wanted} registered · epoch ${p.epoch}${current}\n`);
 }

@@ -101,7 +101,7 @@ function trusted(s: SignedDirectory, authority: string): Directory {
 export async function fetchRegistrarHealth(registrar: string, signal?: AbortSignal): Promise<RegistrarHealth> {
   const res = await call(registrar, '/health', signal);
   const body = RegistrarHealth.safeParse(await res.json().catch(() => undefined));
-  if (!body.success) throw new JoinError('bad-answer', `${registrar}/health is not a registrar's (HTTP ${res.status})`);
+  if (!body.success) throw new JoinError('bad-answer', `${new URL('/health', registrar).href} is not a registrar's (HTTP ${res.status})`);
   return body.data;
 }
 
@@ -109,7 +109,7 @@ export async function fetchRegistrarHealth(registrar: string, signal?: AbortSign
 export async function fetchSignedDirectory(registrar: string, signal?: AbortSignal): Promise<SignedDirectory> {
   const res = await call(registrar, '/directory', signal);
   const body = SignedDirectory.safeParse(await res.json().catch(() => undefined));
-  if (!body.success) throw new JoinError('bad-answer', `${registrar}/directory gave no directory (HTTP ${res.status})`);
+  if (!body.success) throw new JoinError('bad-answer', `${new URL('/directory', registrar).href} gave no directory (HTTP ${res.status})`);
   return body.data;
 }
 
@@ -119,8 +119,8 @@ async function call(registrar: string, path: string, signal: AbortSignal | undef
     return await fetch(new URL(path, registrar), { ...init, signal: AbortSignal.any(signals) });
   } catch (e) {
     if (signal?.aborted) throw e;
-    const cause = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message;
-    throw new JoinError('unreachable', `${registrar}${path}: ${cause}`);
+    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+    throw new JoinError('unreachable', `${new URL(path, registrar).href}: ${cause?.code ?? cause?.message ?? (e as Error).message}`);
   }
 }
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import Docker from 'dockerode';
 import { abortError, SpinozaError } from '../errors.js';
 import { waitHealthy } from '../health.js';
-import { gatewayIp, MAX_NODES_PER_SUBNET, pickSubnet, subnetCidr, subnetOfDirectory, type Subnet16 } from './docker/addressing.js';
+import { gatewayIp, pickSubnet, subnetCidr, subnetOfDirectory, type Subnet16 } from './docker/addressing.js';
 import { nodeIdOf, removeLabelled } from './docker/cleanup.js';
 import { containerName, containerSpec, networkName, startContainers, watchExits } from './docker/containers.js';
 import { connectEngine, dockerFailed, LABEL_RUN, labelFilter, runLabels, statusOf } from './docker/engine.js';
@@ -13,7 +13,7 @@ import { dockerFaults } from './docker/faults.js';
 import { DEFAULT_IMAGE, ensureImage } from './docker/image.js';
 import { containerLogs } from './docker/logs.js';
 import { dockerPlacement, prepareOwnership } from './docker/mounts.js';
-import { checkLimits, readHostFacts } from './docker/preflight.js';
+import { bridgeLimit, checkLimits, readHostFacts } from './docker/preflight.js';
 import type { Backend, BackendRun, RunRef, UpOptions } from './backend.js';
 import { readLogFile } from './log-file.js';
 
@@ -36,7 +36,10 @@ export function dockerBackend(options: DockerBackendOptions = {}): Backend {
   const image = options.image ?? DEFAULT_IMAGE;
   let engine: Promise<Docker> | undefined;
   // Connected on first use: `status` of a process run never needs the engine.
-  const docker = (): Promise<Docker> => (engine ??= connectEngine(options.docker));
+  const docker = (): Promise<Docker> => (engine ??= connectEngine(options.docker).catch((e: unknown) => {
+    engine = undefined; // a later call may find the engine started
+    throw e;
+  }));
   const remove = async (run: RunRef, graceMs: number): Promise<number[]> =>
     removeLabelled(await docker(), `${LABEL_RUN}=${run.layout.runId}`, { graceMs, logFile: run.layout.log });
 
@@ -45,9 +48,9 @@ export function dockerBackend(options: DockerBackendOptions = {}): Backend {
 
     async placement(manifest, layout) {
       const d = await docker();
-      if (manifest.nodes > MAX_NODES_PER_SUBNET) {
-        throw new SpinozaError('kernel-limit', `${manifest.nodes} nodes do not fit one /16 subnet`, `use --nodes ${MAX_NODES_PER_SUBNET} or fewer`);
-      }
+      // Checked before any file is written; the other limits need the image and host facts (`up`).
+      const tooMany = bridgeLimit(manifest.nodes - manifest.faults.dead);
+      if (tooMany) throw tooMany;
       return dockerPlacement(await pickSubnet(d, layout.runId));
     },
 
@@ -57,8 +60,11 @@ export function dockerBackend(options: DockerBackendOptions = {}): Backend {
         await upAll(d, run, opts, { ...options, image });
       } catch (e) {
         // Undo everything this `up` started (found by label), keeping each node's output in logs/.
-        await remove(run, options.cleanupGraceMs ?? 2_000);
-        throw opts.signal?.aborted ? abortError(opts.signal, 'starting containers') : e;
+        const failure = opts.signal?.aborted ? abortError(opts.signal, 'starting containers') : e;
+        const leftover = await remove(run, options.cleanupGraceMs ?? 2_000).then(() => undefined, (c: unknown) => c);
+        if (leftover === undefined || !(failure instanceof SpinozaError)) throw failure;
+        throw new SpinozaError(failure.code, `${failure.message} (and cleaning up failed: ${(leftover as Error).message})`,
+          'remove what is left with `spinoza down`', { cause: failure });
       }
     },
 

@@ -51,12 +51,17 @@ export interface HostFacts {
 
 const MB = 2 ** 20;
 
+/** N containers on one bridge network: more than it has ports is refused (the run's nodes share one). */
+export function bridgeLimit(n: number): SpinozaError | undefined {
+  if (n <= MAX_CONTAINERS_PER_BRIDGE) return undefined;
+  return new SpinozaError('kernel-limit', `${n} containers do not fit one bridge network (at most ${MAX_CONTAINERS_PER_BRIDGE}: a Linux bridge has 1024 ports)`,
+    `use at most ${MAX_CONTAINERS_PER_BRIDGE} live nodes, or the process backend for more (docs/docker.md#beyond-1000-containers)`);
+}
+
 /** The first limit N containers would break, as an error with the fix; undefined when all fit. */
 export function checkLimits(n: number, facts: HostFacts): SpinozaError | undefined {
-  if (n > MAX_CONTAINERS_PER_BRIDGE) {
-    return new SpinozaError('kernel-limit', `${n} containers do not fit one bridge network (at most ${MAX_CONTAINERS_PER_BRIDGE}: a Linux bridge has 1024 ports)`,
-      `use --nodes ${MAX_CONTAINERS_PER_BRIDGE} or fewer, or the process backend for more (docs/docker.md#beyond-1000-containers)`);
-  }
+  const bridge = bridgeLimit(n);
+  if (bridge) return bridge;
   const needMem = n * PER_CONTAINER.memoryBytes + MEMORY_RESERVE_BYTES;
   if (facts.memAvailableBytes !== undefined && needMem > facts.memAvailableBytes) {
     const fits = Math.max(0, Math.floor((facts.memAvailableBytes - MEMORY_RESERVE_BYTES) / PER_CONTAINER.memoryBytes));

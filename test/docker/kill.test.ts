@@ -1,0 +1,62 @@
+// Containers killed mid-run: later broadcasts still reach every node that is alive, and the proof
+// names exactly the killed ones as missing.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { removeLabelled } from '../../orchestrator/backends/docker/cleanup.js';
+import { containerName } from '../../orchestrator/backends/docker/containers.js';
+import { LABEL_RUN } from '../../orchestrator/backends/docker/engine.js';
+import { waitHealthy } from '../../orchestrator/health.js';
+import { broadcast, down, openRun, resolveManifest, up, type UpResult } from '../../orchestrator/index.js';
+import { backendRun } from '../../orchestrator/run.js';
+import { docker, testBackend } from './support.js';
+
+const NODES = 24;
+/** Not node 1 (the client's entry node), and spread over the neighbourhoods of 15. */
+const KILLED = [5, 13, 20];
+
+describe('docker backend: 3 of 24 containers killed mid-run', () => {
+  let home: string;
+  let run: UpResult;
+  const backend = testBackend();
+
+  beforeAll(async () => {
+    home = await mkdtemp(join(tmpdir(), 'spinoza-docker-kill-'));
+    run = await up({ home, backend, manifest: resolveManifest({ nodes: NODES, seed: 'docker-kill', backend: 'docker' }) });
+  });
+
+  afterAll(async () => {
+    await down({ home }).catch(() => undefined);
+    if (run) await removeLabelled(docker, `${LABEL_RUN}=${run.runId}`, { graceMs: 0 });
+    await rm(home, { recursive: true, force: true });
+  });
+
+  it('delivers to all before the kill', async () => {
+    const r = await broadcast({ home, text: 'before the kill' });
+    expect(r.proofValid).toBe(true);
+    expect(r.delivered).toBe(NODES);
+  });
+
+  it.each(['tree', 'ring', 'gossip'] as const)('%s after the kill: every live node, killed ones missing', async (strategy) => {
+    for (const id of KILLED) {
+      const c = docker.getContainer(containerName(run.runId, id));
+      if ((await c.inspect()).State.Running) await c.kill();
+    }
+    const r = await broadcast({ home, text: `after the kill over ${strategy}`, strategy });
+    expect(r.proofValid, r.problems.join('; ')).toBe(true);
+    expect(r.missing).toEqual(KILLED);
+    expect(r.delivered).toBe(NODES - KILLED.length);
+  });
+
+  it('a killed container started again (chaos fault target) is back in the next proof', async () => {
+    const [back, ...stillDead] = KILLED;
+    const r0 = backendRun(await openRun(home));
+    await backend.faults!(r0).start(back!);
+    const entry = run.nodes.find((n) => n.id === back)!;
+    await waitHealthy([entry], { timeoutMs: 30_000 });
+    const r = await broadcast({ home, text: 'after the restart' });
+    expect(r.proofValid, r.problems.join('; ')).toBe(true);
+    expect(r.missing).toEqual(stillDead);
+  });
+});
