@@ -177,9 +177,9 @@ raise_limits() {
   # on one bridge, and the kernel then drops neighbours ("neighbour table overflow").
   local fam
   for fam in ipv4 ipv6; do
-    raise_sysctl "net.${fam}.neigh.default.gc_thresh1" 8192
-    raise_sysctl "net.${fam}.neigh.default.gc_thresh2" 32768
-    raise_sysctl "net.${fam}.neigh.default.gc_thresh3" 65536
+    raise_sysctl "net.${fam}.neigh.default.gc_thresh1" 32768
+    raise_sysctl "net.${fam}.neigh.default.gc_thresh2" 131072
+    raise_sysctl "net.${fam}.neigh.default.gc_thresh3" 262144
   done
   # Each node process and containerd-shim holds inotify instances and watches.
   raise_sysctl fs.inotify.max_user_instances 8192

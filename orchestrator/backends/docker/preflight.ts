@@ -75,7 +75,7 @@ export function checkLimits(n: number, facts: HostFacts): SpinozaError | undefin
     return new SpinozaError('kernel-limit',
       `${n} containers need ~${needNeigh} neighbour-table entries, net.ipv4.neigh.default.gc_thresh3 is ${facts.neighbourLimit}: packets would be dropped ("neighbour table overflow")`,
       `raise the limits: sysctl -w net.ipv4.neigh.default.gc_thresh1=${t3 / 8} net.ipv4.neigh.default.gc_thresh2=${t3 / 2} net.ipv4.neigh.default.gc_thresh3=${t3}` +
-        (facts.neighbourLimit < 65_536 ? ' (`bash docker/setup-engine.sh` sets 8192/32768/65536)' : ''));
+        (facts.neighbourLimit < 262_144 ? ' (`bash docker/setup-engine.sh` sets 32768/131072/262144)' : ''));
   }
   const needTasks = n * PER_CONTAINER.tasks;
   if (facts.taskLimit !== undefined && needTasks > facts.taskLimit) {
