@@ -24,7 +24,7 @@ export interface DockerBackendOptions {
   image?: string;
   /** BASE_IMAGE for that build; default spinoza/node-base:local if present, else the Dockerfile's. */
   baseImage?: string;
-  /** Extra labels on every resource (the test suite adds spinoza.test=1 to sweep leftovers). */
+  /** Extra labels on every resource (the test suite adds spinoza.test=<owner> to sweep leftovers). */
   labels?: Record<string, string>;
   /** Containers created and started at once. Default 8: the engine serialises most of the work. */
   startConcurrency?: number;

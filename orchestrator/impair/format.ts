@@ -27,7 +27,7 @@ export function formatProbe(r: ProbeResult): string {
 
 export function formatShape(s: ShapeResult): string {
   return [
-    `run ${s.runId}: impairment ${s.profile === null ? 'cleared' : 'applied'} (${s.mode} mode) on ${s.applied.length} node(s)`,
+    `run ${s.runId}: impairment ${s.profile === null ? 'cleared' : 'applied'} (${s.mode} mode${s.modeReason ? `: ${s.modeReason}` : ''}) on ${s.applied.length} node(s)`,
     `in effect: ${describeProfile(s.profile)}`,
     formatProbe(s.probe),
   ].join('\n') + '\n';

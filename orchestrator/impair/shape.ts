@@ -14,6 +14,7 @@ import { putImpairment, type ControlTarget } from './control.js';
 import { formatShape } from './format.js';
 import { assertProbe, probe, type ImpairmentMode, type ProbeOptions, type ProbeResult } from './probe.js';
 import { checkedProfile, ImpairmentSection, resolveProfile } from './profiles.js';
+import { applyKernelProfile, chooseMode, type KernelOptions } from './kernel/index.js';
 import { writeImpairmentRecord, type ImpairmentRecord } from './record.js';
 
 export interface ApplyOptions {
@@ -25,11 +26,15 @@ export interface ApplyOptions {
   assert?: boolean;
   /** Seed of region assignment and loss draws when the profile names none. Default "spinoza". */
   defaultSeed?: string;
+  /** Kernel mode (docker backend only, when the preflight finds netem etc.); false: always userspace. */
+  kernel?: KernelOptions | false;
 }
 
 export interface ShapeResult {
   runId: string;
   mode: ImpairmentMode;
+  /** Why this mode, when a kernel preflight ran (docker backend): e.g. sch_netem missing. */
+  modeReason?: string;
   /** The profile in effect on every node of `applied`, or null after a clear. */
   profile: ImpairmentProfile | null;
   applied: number[];
@@ -58,9 +63,15 @@ export async function applyProfile(run: OpenRun, profile: ImpairmentProfileInput
   const ids = new Set(run.directory.nodes.map((n) => n.id));
   const checked = profile === null ? null : checkedProfile(profile, ids, o.defaultSeed ?? 'spinoza');
   const target = await controlTarget(run);
+  // Kernel mode (docs/impairment.md#kernel): tc on every node's egress, and the nodes' own shaper off so
+  // nothing is applied twice. Otherwise (this machine: no sch_netem) the node transport applies it.
+  const choice = o.kernel === false ? null : await chooseMode(run, o.kernel || {});
+  const mode: ImpairmentMode = choice?.mode ?? 'userspace';
+  if (mode === 'kernel') await applyKernelProfile(run, checked, o.kernel || {});
+  const nodeProfile = mode === 'kernel' ? null : checked;
   const call = { timeoutMs: 10_000, ...(o.signal && { signal: o.signal }) };
   const answers = await mapLimit(target.nodes, o.concurrency ?? 16, (n) =>
-    putImpairment(n, target.token, checked, call).then((state) => ({ id: n.id, state }), (e: unknown) => ({ id: n.id, error: e })));
+    putImpairment(n, target.token, nodeProfile, call).then((state) => ({ id: n.id, state }), (e: unknown) => ({ id: n.id, error: e })));
   const failed = answers.flatMap((a) => ('error' in a ? [a] : []));
   if (o.signal?.aborted) throw failed[0]?.error ?? new SpinozaError('aborted', 'shape: aborted');
   if (failed.length > 0) {
@@ -70,18 +81,18 @@ export async function applyProfile(run: OpenRun, profile: ImpairmentProfileInput
       'the others have it in effect: fix the cause and shape again, or `spinoza shape --clear`', { cause: first });
   }
   // Never report an impairment that is not in effect: every node must answer with exactly this profile.
-  const wanted = JSON.stringify(checked);
+  const wanted = JSON.stringify(nodeProfile);
   const off = answers.filter((a) => 'state' in a && JSON.stringify(a.state.profile) !== wanted);
   if (off.length > 0) {
     throw new SpinozaError('control-failed', `nodes ${off.map((a) => a.id).join(', ')} report another profile in effect`, 'shape again');
   }
   // Recorded as soon as every node confirmed it (a probe cut short must not leave the old record),
   // then again with the figures: `spinoza report` states what ran and what was measured.
-  const record: ImpairmentRecord = { mode: 'userspace', profile: checked, nodes: answers.map((a) => a.id), appliedAt: Date.now(), source: 'shape', probe: null };
+  const record: ImpairmentRecord = { mode, profile: checked, nodes: answers.map((a) => a.id), appliedAt: Date.now(), source: 'shape', probe: null };
   await writeImpairmentRecord(run.layout.dir, record);
-  const result = await probe(target, run.directory, run.record.live, checked, { ...o.probe, mode: 'userspace', ...(o.signal && { signal: o.signal }) });
+  const result = await probe(target, run.directory, run.record.live, checked, { ...o.probe, mode, ...(o.signal && { signal: o.signal }) });
   await writeImpairmentRecord(run.layout.dir, { ...record, probe: result });
-  const shaped: ShapeResult = { runId: run.layout.runId, mode: 'userspace', profile: checked, applied: answers.map((a) => a.id), probe: result };
+  const shaped: ShapeResult = { runId: run.layout.runId, mode, ...(choice?.preflight && { modeReason: choice.reason }), profile: checked, applied: answers.map((a) => a.id), probe: result };
   if (o.assert ?? true) assertProbe(result);
   return shaped;
 }

@@ -9,6 +9,8 @@ import { ensureImage, imageExists, LOCAL_BASE_IMAGE } from '../../orchestrator/b
 import { IMAGE, sweep } from './support.js';
 
 export default async function setup(): Promise<() => Promise<void>> {
+  // Workers inherit it: every resource the suite makes is labelled with this run's owner (support.ts).
+  process.env['SPINOZA_TEST_OWNER'] = String(process.pid);
   const docker = await connectEngine(new Docker());
   if (!(await imageExists(docker, LOCAL_BASE_IMAGE))) {
     execFileSync('bash', ['docker/build-base-image.sh'], { stdio: 'inherit' });

@@ -7,20 +7,41 @@ import { removeLabelled } from '../../orchestrator/backends/docker/cleanup.js';
 import type { Backend } from '../../orchestrator/index.js';
 
 export const TEST_LABEL = 'spinoza.test';
+/**
+ * The suite run that owns a resource: the pid of the vitest main process (the global setup sets it
+ * for the workers). Sweeps remove only this run's resources and those of runs that are gone, so
+ * two suites on one engine never remove each other's containers mid-test.
+ */
+export const OWNER = process.env['SPINOZA_TEST_OWNER'] ?? String(process.pid);
+const NETWORK_STEM = 'spinoza-test-';
 /** testcontainers' Network takes no labels, only a name: ours start with this. */
-export const TEST_NETWORK_PREFIX = 'spinoza-test-';
+export const TEST_NETWORK_PREFIX = `${NETWORK_STEM}${OWNER}-`;
 export const IMAGE = 'spinoza/node:local';
 
 export const docker = new Docker();
 
-/** The docker backend as the tests use it: every resource also labelled spinoza.test=1. */
-export const testBackend = (): Backend => dockerBackend({ docker, labels: { [TEST_LABEL]: '1' } });
+/** The docker backend as the tests use it: every resource also labelled spinoza.test=<owner>. */
+export const testBackend = (): Backend => dockerBackend({ docker, labels: { [TEST_LABEL]: OWNER } });
 
-/** Removes every container and network of the test suite, from this run or an earlier one. */
+const alive = (owner: string): boolean => {
+  if (owner === OWNER) return true;
+  try {
+    process.kill(Number(owner), 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** Removes the containers and networks of this suite run, and any left by suite runs that are gone. */
 export async function sweep(): Promise<void> {
-  await removeLabelled(docker, `${TEST_LABEL}=1`, { graceMs: 0 });
-  const named = await docker.listNetworks({ filters: { name: [TEST_NETWORK_PREFIX] } });
-  for (const n of named.filter((x) => x.Name.startsWith(TEST_NETWORK_PREFIX))) {
+  const labelled = await docker.listContainers({ all: true, filters: { label: [TEST_LABEL] } });
+  const owners = new Set(labelled.map((c) => c.Labels[TEST_LABEL] ?? ''));
+  for (const owner of owners) if (owner === OWNER || !alive(owner)) await removeLabelled(docker, `${TEST_LABEL}=${owner}`, { graceMs: 0 });
+  const named = await docker.listNetworks({ filters: { name: [NETWORK_STEM] } });
+  for (const n of named.filter((x) => x.Name.startsWith(NETWORK_STEM))) {
+    const owner = n.Name.slice(NETWORK_STEM.length).split('-')[0] ?? '';
+    if (owner !== OWNER && alive(owner)) continue;
     const attached = await docker.getNetwork(n.Id).inspect() as { Containers?: Record<string, unknown> };
     for (const id of Object.keys(attached.Containers ?? {})) await docker.getContainer(id).remove({ force: true });
     await docker.getNetwork(n.Id).remove();

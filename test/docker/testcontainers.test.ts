@@ -8,7 +8,7 @@ import { NODE_PORT } from '../../orchestrator/backends/docker/addressing.js';
 import { MOUNT } from '../../orchestrator/backends/docker/mounts.js';
 import { buildGenesis, resolveManifest, runLayout, type Genesis } from '../../orchestrator/index.js';
 import type { Placement } from '../../orchestrator/genesis.js';
-import { IMAGE, sweep, TEST_LABEL, TEST_NETWORK_PREFIX } from './support.js';
+import { IMAGE, OWNER, sweep, TEST_LABEL, TEST_NETWORK_PREFIX } from './support.js';
 
 const NODES = 4;
 const runId = `tc-${process.pid}`;
@@ -35,7 +35,7 @@ describe('testcontainers: 4 nodes from the local image', () => {
       .withName(`${TEST_NETWORK_PREFIX}${runId}-${hostOf(config.id)}`)
       .withNetwork(network)
       .withNetworkAliases(hostOf(config.id))
-      .withLabels({ [TEST_LABEL]: '1' })
+      .withLabels({ [TEST_LABEL]: OWNER })
       .withCommand(['--config', MOUNT.config])
       .withCopyContentToContainer([
         { content: JSON.stringify(config), target: MOUNT.config, mode: 0o444 },

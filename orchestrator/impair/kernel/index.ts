@@ -1,0 +1,48 @@
+// Kernel mode for a docker run: preflight → mode, then a tc plan per live node through the helper.
+import Docker from 'dockerode';
+import { assignRegions, type ImpairmentProfile } from '../../../node/impairment/profile.js';
+import { containerName } from '../../backends/docker/containers.js';
+import { connectEngine } from '../../backends/docker/engine.js';
+import { mapLimit } from '../../health.js';
+import type { OpenRun } from '../../run.js';
+import { applyPlan, type HelperOptions } from './helper.js';
+import { kernelPlan } from './plan.js';
+import { kernelPreflight, selectImpairmentMode, type KernelModeChoice, type KernelPreflight } from './preflight.js';
+
+export * from './helper.js';
+export * from './plan.js';
+export * from './preflight.js';
+
+export interface KernelOptions {
+  docker?: Docker;
+  /** Helper image (needs tc). Default spinoza/node-base:local. */
+  image?: string;
+  /** Helpers at once. Default 8. */
+  concurrency?: number;
+  /** Injected preflight (tests); default runs the helper. */
+  preflight?: () => Promise<KernelPreflight>;
+}
+
+/** Which mode a run's impairment takes: kernel only on docker with netem, htb, u32 and NET_ADMIN. */
+export async function chooseMode(run: OpenRun, o: KernelOptions = {}): Promise<KernelModeChoice & { preflight: KernelPreflight | null }> {
+  if (run.record.backend !== 'docker') return { ...selectImpairmentMode(run.record.backend, null), preflight: null };
+  let pre: KernelPreflight;
+  try {
+    pre = o.preflight ? await o.preflight() : await kernelPreflight({ docker: await connectEngine(o.docker ?? new Docker()), runId: run.layout.runId, ...(o.image && { image: o.image }) });
+  } catch (e) {
+    pre = { privileged: false, htb: false, netem: false, filters: false, detail: `preflight failed: ${(e as Error).message}` };
+  }
+  return { ...selectImpairmentMode('docker', pre), preflight: pre };
+}
+
+/** Puts `profile` (null: clear) on the egress of every live node of a docker run. */
+export async function applyKernelProfile(run: OpenRun, profile: ImpairmentProfile | null, o: KernelOptions = {}): Promise<number[]> {
+  const docker = await connectEngine(o.docker ?? new Docker());
+  const helper: HelperOptions = { docker, runId: run.layout.runId, ...(o.image && { image: o.image }) };
+  const peers = run.directory.nodes.map((n) => ({ id: n.id, ip: n.host }));
+  const regions = profile ? assignRegions(profile, run.directory.nodes.map((n) => n.id)) : new Map<number, string>();
+  const live = run.record.live;
+  await mapLimit(live, o.concurrency ?? 8, (id) =>
+    applyPlan(helper, containerName(run.layout.runId, id), kernelPlan({ profile, self: id, peers, regionOf: (n) => regions.get(n) })));
+  return [...live];
+}
