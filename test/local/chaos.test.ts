@@ -10,6 +10,7 @@ import { readFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deliveredIds, expectAcceptance } from '../shared/chaos-acceptance.js';
 import { readFaultLog } from '../../orchestrator/chaos/fault-log.js';
 import { formatProgress } from '../../orchestrator/chaos/format.js';
 import { chaos, down, openRun, planChaos, resolveManifest, up, type ChaosResult } from '../../orchestrator/index.js';
@@ -33,14 +34,6 @@ async function freeBasePort(): Promise<number> {
   throw new Error('no free port range in 19000-19999');
 }
 
-const deliveredIds = async (file: string): Promise<Set<string>> => new Set((await readFile(file, 'utf8')).split('\n')
-  .filter((l) => l.includes('"delivered"')).flatMap((l) => {
-    try {
-      return [(JSON.parse(l) as { id: string }).id];
-    } catch {
-      return []; // a line torn by the SIGKILL
-    }
-  }));
 
 describe(`chaos on ${N} node processes`, () => {
   let home: string;
@@ -87,27 +80,7 @@ describe(`chaos on ${N} node processes`, () => {
     const pid = (r: typeof after, id: number): number | undefined => r.record.processes.find((p) => p.id === id)?.pid;
     for (const f of result.faults.filter((x) => x.kind === 'kill')) expect(pid(after, f.nodes[0]!)).not.toBe(pid(before, f.nodes[0]!));
 
-    expect(result.workload.accepted).toBeGreaterThan(60);
-    expect(result.settle.ok).toBe(true);
-    // Independently of the settle wait: every node's own log holds every accepted id.
-    const accepted = (await readFile(after.layout.broadcasts, 'utf8')).trim().split('\n').map((l) => (JSON.parse(l) as { id: string }).id);
-    expect(accepted).toHaveLength(result.workload.accepted);
-    for (const id of after.record.live) {
-      const held = await deliveredIds(after.layout.events(id));
-      expect(accepted.filter((m) => !held.has(m)), `node ${id}`).toEqual([]);
-    }
-
-    const r = result.report;
-    expect(r.totals.misses.protocolFailure).toBe(0);
-    expect(r.totals.lost).toBe(0);
-    expect(r.totals.messages).toBe(result.workload.accepted);
-    expect(r.totals.misses.lateAfterHeal).toBeGreaterThan(0); // the killed and the cut-off nodes caught up after the heal
-    expect(r.chaos).toMatchObject({ faults: 5, open: 0, downAtEnd: [] });
-    expect(r.faults).toHaveLength(5);
-    expect(r.impairment).toBeNull(); // no impairment was applied besides the faults, and the report says so
-    expect(r.anomalies.redelivered).toBe(0); // a restarted node never delivers twice
-    expect(result.ok).toBe(true);
-    expect(await readFile(result.files.html, 'utf8')).toMatch(/class="band"/);
+    await expectAcceptance(result, after);
   });
 
   it('the same seed and manifest replay the same schedule', async () => {
