@@ -39,6 +39,18 @@ export const ProtocolParams = z.object({
   /** How long delivered messages are kept to repair others, and bound on how many. */
   repairWindowMs: z.number().int().positive().default(5 * 60_000),
   maxRepairStore: z.number().int().positive().default(5000),
+  /** Failure detection and quorum-certified DOWN/UP changes (docs/membership.md); off by default. */
+  membership: z.boolean().default(false),
+  /** SWIM: one member probed per period. */
+  probePeriodMs: z.number().int().positive().default(1000),
+  /** Wait for a direct ack, then as long again for indirect acks. */
+  probeTimeoutMs: z.number().int().positive().default(400),
+  /** Members asked to probe a silent target indirectly (k). */
+  indirectProbes: z.number().int().min(0).max(16).default(3),
+  /** A suspect not heard from within this long is proposed DOWN. */
+  suspicionMs: z.number().int().positive().default(3000),
+  /** A proposal short of a quorum after this long is dropped (and may be proposed again). */
+  proposalTimeoutMs: z.number().int().positive().default(5000),
 });
 export type ProtocolParams = z.infer<typeof ProtocolParams>;
 

@@ -14,6 +14,7 @@ import { deliveredBefore } from './events/replay.js';
 import { ImpairmentController } from './impairment/controller.js';
 import { Pinger } from './impairment/ping.js';
 import { controlRoutes } from './impairment/routes.js';
+import { MembershipService } from './membership/service.js';
 import { Metrics } from './metrics.js';
 import { createHttpServer } from './server/http.js';
 import { DEFAULT_TRANSPORT_OPTIONS, Transport, type Link } from './transport/transport.js';
@@ -27,6 +28,8 @@ export interface RunningNode {
   readonly metrics: Metrics;
   /** Adopts a newer directory snapshot (same network, higher epoch); returns false if refused. */
   setDirectory(data: DirectoryData): boolean;
+  /** The directory snapshot in effect now. */
+  directory(): DirectoryData;
   stop(): Promise<void>;
 }
 
@@ -82,6 +85,21 @@ export async function startNode(input: NodeConfigInput, deps: NodeDeps = {}): Pr
     if (!applied.ok) throw new Error(`node ${self}: impairment.${applied.message}`);
   }
 
+  // Failure detection and quorum-certified DOWN/UP (docs/membership.md); off unless params.membership.
+  const membership = p.membership
+    ? new MembershipService({
+      self, key, directory: () => directory, adopt: (data) => setDirectory(data), events, params: p, now,
+      send: (peer, data) => transport.send(peer, data),
+    })
+    : undefined;
+
+  function setDirectory(data: DirectoryData): boolean {
+    if (data.network !== directory.network || data.epoch <= directory.epoch) return false;
+    directory = new Directory(data);
+    events.emit({ ev: 'directory', epoch: directory.epoch, hash: directory.hash, members: directory.members.length });
+    return true;
+  }
+
   function onFrame(link: Link, frame: Exclude<InboundFrame, { type: 'hello' | 'welcome' }>, bytes: number): void {
     const reply = (r: ClientReply): void => void link.send(encodeFrame(r));
     switch (frame.type) {
@@ -135,6 +153,18 @@ export async function startNode(input: NodeConfigInput, deps: NodeDeps = {}): Pr
         if (!v.ok) onReject(link, v.reason, v.detail);
         return;
       }
+      case 'probe':
+        return membership?.onProbe(peer, frame);
+      case 'probe-ack':
+        return membership?.onProbeAck(peer, frame);
+      case 'probe-req':
+        return membership?.onProbeReq(peer, frame);
+      case 'propose':
+        return membership?.onPropose(peer, frame);
+      case 'vote':
+        return membership?.onVote(peer, frame);
+      case 'certificates':
+        return membership?.onCertificates(peer, frame);
     }
   }
 
@@ -156,18 +186,16 @@ export async function startNode(input: NodeConfigInput, deps: NodeDeps = {}): Pr
   const port = (server.address() as AddressInfo).port;
   events.emit({ ev: 'started', port, epoch: directory.epoch, pid: process.pid });
   engine.start();
+  membership?.start();
 
   return {
     id: self,
     port,
     metrics,
-    setDirectory(data) {
-      if (data.network !== directory.network || data.epoch <= directory.epoch) return false;
-      directory = new Directory(data);
-      events.emit({ ev: 'directory', epoch: directory.epoch, hash: directory.hash, members: directory.members.length });
-      return true;
-    },
+    setDirectory,
+    directory: () => directory.data,
     async stop() {
+      membership?.stop();
       engine.stop();
       pinger.stop();
       await transport.close();

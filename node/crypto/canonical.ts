@@ -11,6 +11,8 @@ export const DOMAIN = {
   register: 'spinoza/register/v1',
   /** The testnet authority's signature over a directory snapshot. */
   directory: 'spinoza/directory/v1',
+  /** A member's co-signature of a directory change (node/membership/quorum.ts). */
+  directoryChange: 'spinoza/directory-change/v1',
 } as const;
 export type Domain = keyof typeof DOMAIN;
 

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { ImpairmentProfile } from '../impairment/profile.js';
 import { REJECT_REASONS } from '../wire/verdict.js';
+import { QuorumCertificate } from '../wire/schemas.js';
 
 const base = { t: z.number(), node: z.number().int() };
 const id = z.string();
@@ -24,6 +25,12 @@ export const NodeEvent = z.discriminatedUnion('ev', [
   z.object({ ...base, ev: z.literal('proof'), id, receipts: z.number().int(), unreached: z.array(z.number().int()), complete: z.boolean() }),
   /** The impairment in effect changed (null: cleared); `mode` says who applies it. */
   z.object({ ...base, ev: z.literal('impairment'), mode: z.enum(['userspace']), profile: ImpairmentProfile.nullable() }),
+  /** A membership decision (docs/membership.md): detector verdicts, proposals, and certified changes with their certificate. */
+  z.object({
+    ...base, ev: z.literal('membership'), what: z.enum(['suspect', 'alive', 'propose', 'certified']),
+    of: z.number().int(), epoch: z.number().int().optional(), kind: z.enum(['down', 'up']).optional(),
+    certificate: QuorumCertificate.optional(),
+  }),
 ]);
 export type NodeEvent = z.infer<typeof NodeEvent>;
 export type NodeEventKind = NodeEvent['ev'];

@@ -8,3 +8,5 @@ export { followDirectory, DEFAULT_FOLLOW_OPTIONS, type FollowOptions } from './f
 export { startJoinedNode, type JoinedNode, type JoinedNodeConfig } from './joined-node.js';
 export { startRegistrar, type RegistrarConfig, type RunningRegistrar } from './registrar.js';
 export { registrarMemorySink, registrarNdjsonSink, type RegistrarSink } from './registrar-events.js';
+export * from './quorum.js';
+export { FailureDetector, type DetectorOptions, type DetectorAction, type DetectorEvent, type DetectorOutput, type MemberState } from './detector.js';

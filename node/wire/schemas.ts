@@ -126,8 +126,62 @@ export type Ping = z.infer<typeof Ping>;
 export const Pong = z.object({ type: z.literal('pong'), seq: z.number().int().nonnegative() });
 export type Pong = z.infer<typeof Pong>;
 
+// ---- membership (docs/membership.md): failure detection and quorum-certified directory changes ----
+
+/** Why a change is proposed: who saw what, when. Evidence, not a verdict: a quorum must agree. */
+export const ChangeEvidence = z.object({
+  reason: z.enum(['probe-timeout', 'rejoin']),
+  by: NodeId,
+  at: z.number().int().nonnegative(),
+});
+export type ChangeEvidence = z.infer<typeof ChangeEvidence>;
+
+/** One directory change: mark a member DOWN, or a DOWN node UP again. */
+export const DirectoryChange = z.object({ kind: z.enum(['down', 'up']), node: NodeId, evidence: ChangeEvidence });
+export type DirectoryChange = z.infer<typeof DirectoryChange>;
+
+/** What members sign: the change, the epoch it creates, and the directory it applies to. */
+export const ChangeProposal = z.object({
+  net: z.string().min(1).max(64),
+  /** The epoch the change creates: the current epoch + 1. */
+  epoch: z.number().int().positive(),
+  /** Hash of the directory the change applies to (Directory.hash). */
+  prev: z.string().regex(/^[0-9a-f]{64}$/),
+  change: DirectoryChange,
+});
+export type ChangeProposal = z.infer<typeof ChangeProposal>;
+
+export const MemberSignature = z.object({ node: NodeId, sig: Signature });
+export type MemberSignature = z.infer<typeof MemberSignature>;
+
+/** A proposal with the signatures of at least a quorum of members in good standing. */
+export const QuorumCertificate = z.object({ proposal: ChangeProposal, sigs: z.array(MemberSignature).max(100_000) });
+export type QuorumCertificate = z.infer<typeof QuorumCertificate>;
+
+/** SWIM direct probe; `epoch` is the sender's directory epoch (a lagging peer is sent certificates). */
+export const Probe = z.object({ type: z.literal('probe'), seq: z.number().int().nonnegative(), epoch: z.number().int().nonnegative() });
+export type Probe = z.infer<typeof Probe>;
+/** Answer to a probe, or relayed answer to a probe-req: `of` is the node shown alive. */
+export const ProbeAck = z.object({ type: z.literal('probe-ack'), seq: z.number().int().nonnegative(), of: NodeId, epoch: z.number().int().nonnegative() });
+export type ProbeAck = z.infer<typeof ProbeAck>;
+/** SWIM indirect probe: "probe `target` for me and relay its ack". */
+export const ProbeReq = z.object({ type: z.literal('probe-req'), seq: z.number().int().nonnegative(), target: NodeId });
+export type ProbeReq = z.infer<typeof ProbeReq>;
+/** A proposer asks a member to co-sign a change. */
+export const Propose = z.object({ type: z.literal('propose'), proposal: ChangeProposal });
+export type Propose = z.infer<typeof Propose>;
+/** A member's signature over a proposal, sent back to its proposer. */
+export const Vote = z.object({ type: z.literal('vote'), proposal: ChangeProposal, sig: Signature });
+export type Vote = z.infer<typeof Vote>;
+/** Certified changes, in epoch order: announced by the proposer, and sent to peers whose epoch lags. */
+export const Certificates = z.object({ type: z.literal('certificates'), certs: z.array(QuorumCertificate).max(1000) });
+export type Certificates = z.infer<typeof Certificates>;
+
 /** Every frame a node accepts on its socket. */
-export const InboundFrame = z.discriminatedUnion('type', [Hello, Welcome, Relay, Ack, Receipts, Submit, GetProof, Digest, BucketIds, Want, Repair, Ping, Pong]);
+export const InboundFrame = z.discriminatedUnion('type', [
+  Hello, Welcome, Relay, Ack, Receipts, Submit, GetProof, Digest, BucketIds, Want, Repair, Ping, Pong,
+  Probe, ProbeAck, ProbeReq, Propose, Vote, Certificates,
+]);
 export type InboundFrame = z.infer<typeof InboundFrame>;
 
 /** A delivery proof: self-contained, verifiable by anyone holding the directory. */

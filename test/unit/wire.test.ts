@@ -67,6 +67,8 @@ const expectReject = <T>(v: Verdict<T>, reason: RejectReason): void => {
 const LIMITS: WireLimits = { maxFrameBytes: 2048, maxBodyBytes: 64 };
 
 type FrameType = InboundFrame['type'];
+const PROPOSAL = { net: NET, epoch: 1, prev: dir.hash, change: { kind: 'down' as const, node: 3, evidence: { reason: 'probe-timeout' as const, by: 1, at: T0 } } };
+const b64sig = Buffer.alloc(64, 1).toString('base64');
 /** One valid frame per type; the mapped type makes the compiler ask for a new frame type here. */
 const VALID: { [T in FrameType]: Extract<InboundFrame, { type: T }> } = {
   hello,
@@ -88,6 +90,12 @@ const VALID: { [T in FrameType]: Extract<InboundFrame, { type: T }> } = {
   repair: { type: 'repair', msg: signed, entry: 1, strategy: 'ring' },
   ping: { type: 'ping', seq: 1 },
   pong: { type: 'pong', seq: 1 },
+  probe: { type: 'probe', seq: 1, epoch: 0 },
+  'probe-ack': { type: 'probe-ack', seq: 1, of: 2, epoch: 0 },
+  'probe-req': { type: 'probe-req', seq: 1, target: 3 },
+  propose: { type: 'propose', proposal: PROPOSAL },
+  vote: { type: 'vote', proposal: PROPOSAL, sig: b64sig },
+  certificates: { type: 'certificates', certs: [{ proposal: PROPOSAL, sigs: [{ node: 1, sig: b64sig }] }] },
 };
 
 const omit = <T extends object, K extends keyof T>(o: T, k: K): Omit<T, K> => {
