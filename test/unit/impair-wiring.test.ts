@@ -7,23 +7,14 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { NodeConfig } from '../../node/config.js';
 import { analyze, formatReport } from '../../orchestrator/checker/index.js';
-import { SpinozaError } from '../../orchestrator/errors.js';
 import { buildGenesis, controlToken } from '../../orchestrator/genesis.js';
 import { evaluateProbe } from '../../orchestrator/impair/probe.js';
 import { IMPAIRMENT_FILE, readImpairmentRecord, writeImpairmentRecord, type ImpairmentRecord } from '../../orchestrator/impair/record.js';
 import { resolveManifest } from '../../orchestrator/manifest.js';
 import { runLayout } from '../../orchestrator/state.js';
+import { errorOf } from '../shared/errors.js';
 
 const layout = runLayout('/tmp/spinoza-wiring-test', 'sp-test');
-const errorOf = (fn: () => unknown): SpinozaError => {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof SpinozaError) return e;
-    throw e;
-  }
-  throw new Error('expected a SpinozaError');
-};
 
 describe('control token and initial profile in the node configs', () => {
   it('one token per run: reproducible from seed and run id, different for another run', () => {

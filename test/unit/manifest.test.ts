@@ -3,9 +3,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SpinozaError } from '../../orchestrator/errors.js';
 import { ProtocolParams } from '../../node/config.js';
 import { loadManifest, parseManifestYaml, resolveManifest, type ManifestOverrides } from '../../orchestrator/manifest.js';
+import { errorOf } from '../shared/errors.js';
 
 /** Every protocol parameter's default, less those the manifest sets at its top level. */
 const { strategy: _s, treeFanout: _t, gossipFanout: _g, ...PARAM_DEFAULTS } = ProtocolParams.parse({});
@@ -24,17 +24,6 @@ const DEFAULTS = {
   impairment: { profiles: {} },
   chaos: { profiles: {} },
 };
-
-/** The SpinozaError a call throws (fails the test if it does not throw one). */
-function errorOf(fn: () => unknown): SpinozaError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof SpinozaError) return e;
-    throw e;
-  }
-  throw new Error('expected a SpinozaError');
-}
 
 describe('manifest defaults', () => {
   it.each([
