@@ -237,6 +237,8 @@ export class Transport {
     this.helloNonces.add(hello.nonce, true, now);
     link.peer = hello.from;
     this.links.set(hello.from, link);
+    // It dialled us, so it is up: forget its reconnect backoff rather than fail sends to it.
+    this.failures.delete(hello.from);
     link.send(encodeFrame(makeWelcome(this.deps.key, this.deps.directory().network, this.deps.self, hello)));
   }
 }
