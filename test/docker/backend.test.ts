@@ -1,13 +1,12 @@
 // The docker backend end to end: 24 real containers, a broadcast per strategy through the trusted
 // client, and `down` leaving nothing behind.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { removeLabelled } from '../../orchestrator/backends/docker/cleanup.js';
 import { LABEL_RUN } from '../../orchestrator/backends/docker/engine.js';
 import { broadcast, down, openRun, resolveManifest, status, up, type UpResult } from '../../orchestrator/index.js';
-import { docker, testBackend } from './support.js';
+import { docker, tearDownRun, testBackend } from './support.js';
 
 const NODES = 24;
 
@@ -21,12 +20,7 @@ describe('docker backend: 24 containers', () => {
     run = await up({ home, backend, manifest: resolveManifest({ nodes: NODES, seed: 'docker-suite', backend: 'docker' }) });
   });
 
-  afterAll(async () => {
-    // Whatever a failed test left: `down` first (it keeps logs), then the label, then the files.
-    await down({ home }).catch(() => undefined);
-    if (run) await removeLabelled(docker, `${LABEL_RUN}=${run.runId}`, { graceMs: 0 });
-    await rm(home, { recursive: true, force: true });
-  });
+  afterAll(() => tearDownRun(home, run?.runId));
 
   it('puts every node on the run network at its directory address, healthy', async () => {
     const s = await status({ home });

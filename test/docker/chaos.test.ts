@@ -8,17 +8,15 @@
 //
 // Protocol timers are shortened through the manifest's `params`, as there: anti-entropy every 300 ms
 // over 500 ms buckets with a 500 ms grace, acks after 300 ms, proofs after 3 s.
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deliveredIds, expectAcceptance } from '../shared/chaos-acceptance.js';
-import { removeLabelled } from '../../orchestrator/backends/docker/cleanup.js';
 import { containerName } from '../../orchestrator/backends/docker/containers.js';
-import { LABEL_RUN } from '../../orchestrator/backends/docker/engine.js';
 import { formatProgress } from '../../orchestrator/chaos/format.js';
-import { chaos, down, openRun, planChaos, resolveManifest, up, type ChaosResult, type UpResult } from '../../orchestrator/index.js';
-import { docker, testBackend } from './support.js';
+import { chaos, openRun, planChaos, resolveManifest, up, type ChaosResult, type UpResult } from '../../orchestrator/index.js';
+import { docker, tearDownRun, testBackend } from './support.js';
 
 const N = 24;
 const SEED = 'chaos-acceptance';
@@ -41,12 +39,7 @@ describe(`chaos on ${N} node containers`, () => {
     run = await up({ home, backend, manifest: resolveManifest({ nodes: N, seed: SEED, backend: 'docker', params: PARAMS }) });
   });
 
-  afterAll(async () => {
-    // Always: `down` by the run's label, then a forced sweep of that label in case `down` failed.
-    if (home) await down({ home, graceMs: 2_000 }).catch(() => undefined);
-    if (run) await removeLabelled(docker, `${LABEL_RUN}=${run.runId}`, { graceMs: 0 });
-    if (home) await rm(home, { recursive: true, force: true });
-  });
+  afterAll(() => tearDownRun(home, run?.runId, 2_000));
 
   it('kills and restarts containers, partitions and loses frames; every live node ends with every accepted broadcast; no protocol failure', async () => {
     const before = await openRun(home);

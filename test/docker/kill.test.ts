@@ -1,16 +1,14 @@
 // Containers killed mid-run: later broadcasts still reach every node that is alive, and the proof
 // names exactly the killed ones as missing.
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { removeLabelled } from '../../orchestrator/backends/docker/cleanup.js';
 import { containerName } from '../../orchestrator/backends/docker/containers.js';
-import { LABEL_RUN } from '../../orchestrator/backends/docker/engine.js';
 import { waitHealthy } from '../../orchestrator/health.js';
-import { broadcast, down, openRun, resolveManifest, up, type UpResult } from '../../orchestrator/index.js';
+import { broadcast, openRun, resolveManifest, up, type UpResult } from '../../orchestrator/index.js';
 import { backendRun } from '../../orchestrator/run.js';
-import { docker, testBackend } from './support.js';
+import { docker, tearDownRun, testBackend } from './support.js';
 
 const NODES = 24;
 /** Not node 1 (the client's entry node), and spread over the neighbourhoods of 15. */
@@ -26,11 +24,7 @@ describe('docker backend: 3 of 24 containers killed mid-run', () => {
     run = await up({ home, backend, manifest: resolveManifest({ nodes: NODES, seed: 'docker-kill', backend: 'docker' }) });
   });
 
-  afterAll(async () => {
-    await down({ home }).catch(() => undefined);
-    if (run) await removeLabelled(docker, `${LABEL_RUN}=${run.runId}`, { graceMs: 0 });
-    await rm(home, { recursive: true, force: true });
-  });
+  afterAll(() => tearDownRun(home, run?.runId));
 
   it('delivers to all before the kill', async () => {
     const r = await broadcast({ home, text: 'before the kill' });

@@ -3,8 +3,10 @@
 // in afterAll, and the global setup sweeps whatever a crashed earlier run left.
 import Docker from 'dockerode';
 import { dockerBackend } from '../../orchestrator/backends/docker.js';
+import { rm } from 'node:fs/promises';
 import { removeLabelled } from '../../orchestrator/backends/docker/cleanup.js';
-import type { Backend } from '../../orchestrator/index.js';
+import { LABEL_RUN } from '../../orchestrator/backends/docker/engine.js';
+import { down, type Backend } from '../../orchestrator/index.js';
 
 export const TEST_LABEL = 'spinoza.test';
 /**
@@ -46,4 +48,14 @@ export async function sweep(): Promise<void> {
     for (const id of Object.keys(attached.Containers ?? {})) await docker.getContainer(id).remove({ force: true });
     await docker.getNetwork(n.Id).remove();
   }
+}
+
+/**
+ * A test file's teardown, run even after a failure: `down` (it keeps each container's log), then a
+ * forced removal by the run's label in case `down` failed, then the state home.
+ */
+export async function tearDownRun(home: string | undefined, runId: string | undefined, graceMs?: number): Promise<void> {
+  if (home) await down({ home, ...(graceMs !== undefined && { graceMs }) }).catch(() => undefined);
+  if (runId) await removeLabelled(docker, `${LABEL_RUN}=${runId}`, { graceMs: 0 });
+  if (home) await rm(home, { recursive: true, force: true });
 }
