@@ -51,6 +51,17 @@ export const ProtocolParams = z.object({
   suspicionMs: z.number().int().positive().default(3000),
   /** A proposal short of a quorum after this long is dropped (and may be proposed again). */
   proposalTimeoutMs: z.number().int().positive().default(5000),
+  /** Accusations older than this no longer count towards a suspension. */
+  accusationWindowMs: z.number().int().positive().default(10 * 60_000),
+  /** A suspended (UNRELIABLE) node's rejoin is co-signed only after it has sat out this long. */
+  suspensionMinMs: z.number().int().nonnegative().default(60_000),
+  /** How long a member holds a join request open waiting for its quorum certificate. */
+  joinTimeoutMs: z.number().int().positive().default(15_000),
+  /** Verify every receipt a child reports before passing it up, so a forged one is caught at the first honest hop. */
+  verifyReceipts: z.boolean().default(true),
+  /** Broadcasts a node (not a trusted initiator) may originate: a token bucket of this rate and burst. */
+  originRatePerSec: z.number().positive().default(10),
+  originBurst: z.number().int().positive().default(20),
 });
 export type ProtocolParams = z.infer<typeof ProtocolParams>;
 
@@ -60,6 +71,17 @@ export type ProtocolParams = z.infer<typeof ProtocolParams>;
  */
 export const Behaviour = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('honest') }),
+  // Byzantine, for membership tests (docs/membership.md#misbehaviour); each is caught by other members.
+  /** Takes no relay (no ack, no forward) yet answers probes: withholding. */
+  z.object({ kind: z.literal('drop') }),
+  /** Forwards relays with the body altered, so their signature fails. */
+  z.object({ kind: z.literal('corrupt') }),
+  /** Every `everyMs`, signs two different broadcasts with one nonce and sends each to half the members. */
+  z.object({ kind: z.literal('equivocate'), everyMs: z.number().int().positive().default(1000) }),
+  /** Adds a receipt with a made-up signature to every report it sends up. */
+  z.object({ kind: z.literal('forge-receipt') }),
+  /** Originates `ratePerSec` broadcasts of its own, sent straight to every member. */
+  z.object({ kind: z.literal('flood'), ratePerSec: z.number().int().positive().default(50) }),
   z.object({
     kind: z.literal('unreliable'),
     dropRate: z.number().min(0).max(1).default(0.2),

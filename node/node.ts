@@ -2,7 +2,7 @@
 // startNode() returns a handle; stop() tears down in reverse order.
 import type { AddressInfo } from 'node:net';
 import { keyPairFromSeed } from './crypto/index.js';
-import { relayFate } from './behaviour.js';
+import { relayFate, startMischief, tamper } from './behaviour.js';
 import { BroadcastEngine } from './broadcast/engine.js';
 import { SeenSet } from './broadcast/seen.js';
 import { NODE_CONFIG_NEEDS_ONE_DIRECTORY, NodeConfig, type NodeConfigInput } from './config.js';
@@ -14,12 +14,13 @@ import { deliveredBefore } from './events/replay.js';
 import { ImpairmentController } from './impairment/controller.js';
 import { Pinger } from './impairment/ping.js';
 import { controlRoutes } from './impairment/routes.js';
+import { joinRoute } from './membership/join-route.js';
 import { MembershipService } from './membership/service.js';
 import { Metrics } from './metrics.js';
 import { createHttpServer } from './server/http.js';
 import { DEFAULT_TRANSPORT_OPTIONS, Transport, type Link } from './transport/transport.js';
 import { encodeFrame } from './wire/codec.js';
-import type { ClientReply, InboundFrame } from './wire/schemas.js';
+import type { ClientReply, InboundFrame, QuorumCertificate } from './wire/schemas.js';
 import type { RejectReason } from './wire/verdict.js';
 
 export interface RunningNode {
@@ -38,6 +39,8 @@ export interface NodeDeps {
   /** Messages delivered before a restart; default: read back from `eventsPath`. */
   previouslyDelivered?: { id: string; t: number }[];
   now?: () => number;
+  /** Certificates from genesis to the starting directory: a registered node's chain (membership/enrol.ts). */
+  chain?: QuorumCertificate[];
 }
 
 async function loadDirectory(config: NodeConfig): Promise<DirectoryData> {
@@ -71,9 +74,13 @@ export async function startNode(input: NodeConfigInput, deps: NodeDeps = {}): Pr
     { ...DEFAULT_TRANSPORT_OPTIONS, maxFrameBytes: p.maxFrameBytes, maxBodyBytes: p.maxBodyBytes, maxClockSkewMs: p.maxClockSkewMs },
     { onFrame: (link, frame, bytes) => onFrame(link, frame, bytes), onReject },
   );
+  const behaviour = config.behaviour;
+  const byzantineSends = behaviour.kind === 'corrupt' || behaviour.kind === 'forge-receipt';
   const engine = new BroadcastEngine({
     self, key, directory: () => directory, params: p, events, metrics, now,
-    send: (peer, data, onFail) => transport.send(peer, data, onFail),
+    send: (peer, data, onFail) => transport.send(peer, byzantineSends ? tamper(behaviour, data, directory.members, now()) : data, onFail),
+    onMisbehaviour: (node, kind, ref) => membership?.accuse(node, kind, ref),
+    onWithheld: (peer, id) => membership?.onWithheld(peer, id),
   });
   // A restarted node remembers what it delivered (its own event log) and never delivers it twice.
   engine.markDelivered(deps.previouslyDelivered ?? (config.eventsPath ? await deliveredBefore(config.eventsPath, now() - p.replayWindowMs) : []));
@@ -89,7 +96,7 @@ export async function startNode(input: NodeConfigInput, deps: NodeDeps = {}): Pr
   const membership = p.membership
     ? new MembershipService({
       self, key, directory: () => directory, adopt: (data) => setDirectory(data), events, params: p, now,
-      send: (peer, data) => transport.send(peer, data),
+      send: (peer, data) => transport.send(peer, data), ...(deps.chain && { chain: deps.chain }),
     })
     : undefined;
 
@@ -123,7 +130,10 @@ export async function startNode(input: NodeConfigInput, deps: NodeDeps = {}): Pr
         if (!directory.isMember(peer)) return onReject(link, 'not-in-good-standing', `relay from node ${peer}`);
         const process = (): void => {
           const v = engine.onRelay(peer, frame, bytes);
-          if (!v.ok) onReject(link, v.reason, v.detail);
+          if (v.ok) return;
+          onReject(link, v.reason, v.detail);
+          // Honest relays verify before they forward: a bad signature on an authenticated link is the sender's.
+          if (v.reason === 'bad-signature') membership?.accuse(peer, 'bad-signature', v.detail);
         };
         if (config.behaviour.kind === 'honest') return process();
         const id = `${frame.msg.nonce}:${frame.msg.from}`;
@@ -140,8 +150,11 @@ export async function startNode(input: NodeConfigInput, deps: NodeDeps = {}): Pr
         return void link.send(encodeFrame({ type: 'pong', seq: frame.seq }));
       case 'pong':
         return pinger.onPong(peer, frame.seq);
-      case 'receipts':
-        return engine.onReceipts(peer, frame);
+      case 'receipts': {
+        const v = engine.onReceipts(peer, frame);
+        if (!v.ok) onReject(link, v.reason, v.detail);
+        return;
+      }
       case 'digest':
         return engine.onDigest(peer, frame);
       case 'bucket-ids':
@@ -150,7 +163,9 @@ export async function startNode(input: NodeConfigInput, deps: NodeDeps = {}): Pr
         return engine.onWant(peer, frame);
       case 'repair': {
         const v = engine.onRepair(peer, frame);
-        if (!v.ok) onReject(link, v.reason, v.detail);
+        if (v.ok) return;
+        onReject(link, v.reason, v.detail);
+        if (v.reason === 'bad-signature') membership?.accuse(peer, 'bad-signature', v.detail);
         return;
       }
       case 'probe':
@@ -165,11 +180,18 @@ export async function startNode(input: NodeConfigInput, deps: NodeDeps = {}): Pr
         return membership?.onVote(peer, frame);
       case 'certificates':
         return membership?.onCertificates(peer, frame);
+      case 'accuse':
+        return membership?.onAccuse(peer, frame);
+      case 'request':
+        return membership?.onRequest(peer, frame);
     }
   }
 
   const control = controlRoutes({ self, token: config.control?.token, directory: () => directory, impairment, pinger });
-  const server = createHttpServer({ self, directory: () => directory, metrics, proof: (id) => engine.proof(id), control });
+  const server = createHttpServer({
+    self, directory: () => directory, metrics, proof: (id) => engine.proof(id), control,
+    ...(membership && { membership: joinRoute({ network: () => directory.network, admit: (a) => membership.admit(a), maxBodyBytes: p.maxBodyBytes }) }),
+  });
   transport.listen(server);
   metrics.gauge('spinoza_open_sockets', () => transport.openSockets);
   metrics.gauge('spinoza_directory_epoch', () => directory.epoch);
@@ -187,6 +209,11 @@ export async function startNode(input: NodeConfigInput, deps: NodeDeps = {}): Pr
   events.emit({ ev: 'started', port, epoch: directory.epoch, pid: process.pid });
   engine.start();
   membership?.start();
+  const stopMischief = startMischief(behaviour, {
+    self, key, now, network: () => directory.network, members: () => directory.members,
+    submit: (msg) => void engine.submit(msg, undefined, () => {}),
+    send: (peer, data) => transport.send(peer, data),
+  });
 
   return {
     id: self,
@@ -195,6 +222,7 @@ export async function startNode(input: NodeConfigInput, deps: NodeDeps = {}): Pr
     setDirectory,
     directory: () => directory.data,
     async stop() {
+      stopMischief();
       membership?.stop();
       engine.stop();
       pinger.stop();

@@ -1,7 +1,7 @@
 // Genesis: keys, directory, fault roles and node configs as pure functions of manifest + seed (+ run id).
 // Same manifest and seed give the same keys, ids and directory; only the network id is salted per run.
 import { deriveKeyPair, sha256, type KeyPair } from '../node/crypto/index.js';
-import { CLIENT_NAME, clientKey, networkId } from '../node/membership/authority.js';
+import { authorityKey, CLIENT_NAME, clientKey, networkId } from '../node/membership/authority.js';
 import { ProtocolParams, type NodeConfig } from '../node/config.js';
 import type { DirectoryData } from '../node/directory/schema.js';
 import { initialProfile } from './impair/profiles.js';
@@ -98,6 +98,8 @@ export function buildDirectory(
     neighborhoodSize: m.neighborhoodSize,
     nodes,
     initiators: [{ name: CLIENT_NAME, publicKey: clientKey(m.seed).publicKey.toString('base64') }],
+    // Admission credentials for nodes that register later are this key's signatures (node/membership/admission.ts).
+    authority: authorityKey(m.seed).publicKey.toString('base64'),
   };
 }
 

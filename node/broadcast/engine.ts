@@ -7,8 +7,8 @@ import type { Directory } from '../directory/directory.js';
 import type { EventSink } from '../events/sink.js';
 import type { Metrics } from '../metrics.js';
 import { encodeFrame } from '../wire/codec.js';
-import { messageId, signReceipt } from '../wire/messages.js';
-import type { Broadcast, BucketIds, Digest, Proof, Receipts, Relay, Repair, StrategyName, Want } from '../wire/schemas.js';
+import { messageId, signReceipt, verifyReceipt } from '../wire/messages.js';
+import type { Broadcast, BucketIds, Digest, Misbehaviour, Proof, Receipts, Relay, Repair, StrategyName, Want } from '../wire/schemas.js';
 import { AntiEntropy } from './anti-entropy.js';
 import { RecentStore, shortId } from './recent.js';
 import { accept, reject, type Verdict } from '../wire/verdict.js';
@@ -26,6 +26,10 @@ export interface EngineDeps {
   events: EventSink;
   metrics: Metrics;
   now: () => number;
+  /** Misbehaviour seen first-hand (docs/membership.md#misbehaviour): a forged receipt, an origin equivocating or flooding. */
+  onMisbehaviour?: (node: number, kind: Misbehaviour, ref: string) => void;
+  /** A child took none of our sends of a relay (no ack after every retry). */
+  onWithheld?: (peer: number, id: string) => void;
 }
 
 type ProofListener = (proof: Proof) => void;
@@ -41,6 +45,8 @@ export class BroadcastEngine {
   private readonly seenShort: SeenSet<true>;
   private readonly recent: RecentStore;
   private readonly antiEntropy: AntiEntropy;
+  /** Token buckets of node origins (trusted initiators are not limited). */
+  private readonly buckets = new Map<number, { tokens: number; at: number }>();
 
   constructor(private readonly d: EngineDeps) {
     this.seen = new SeenSet(d.params.maxSeen, d.params.replayWindowMs);
@@ -154,10 +160,25 @@ export class BroadcastEngine {
     this.maybeSendAfter(state);
   }
 
-  onReceipts(peer: number, frame: Receipts): void {
+  onReceipts(peer: number, frame: Receipts): Verdict<string> {
     const state = this.messages.get(frame.id);
-    if (!state) return; // state already dropped: a straggler past every deadline
+    if (!state) return accept(frame.id); // state already dropped: a straggler past every deadline
     const fresh = { receipts: frame.receipts.filter((r) => !state.receipts.has(r.node)), unreached: frame.unreached.filter((u) => !state.unreached.has(u.node)) };
+    let verdict: Verdict<string> = accept(frame.id);
+    if (this.d.params.verifyReceipts) {
+      // Every honest hop verifies what it passes up, so a forged receipt is its sender's own doing.
+      const dir = this.d.directory();
+      const bad = fresh.receipts.filter((r) => {
+        const key = dir.nodeKey(r.node);
+        return key !== undefined && !verifyReceipt(key, dir.network, frame.id, r);
+      });
+      if (bad.length > 0) {
+        fresh.receipts = fresh.receipts.filter((r) => !bad.includes(r));
+        this.d.onMisbehaviour?.(peer, 'forged-receipt', frame.id);
+        verdict = reject('bad-receipt', `receipts of ${bad.map((r) => r.node).join(', ')} for ${frame.id.slice(0, 12)}`);
+      }
+      fresh.receipts = fresh.receipts.filter((r) => dir.nodeKey(r.node) !== undefined);
+    }
     for (const r of fresh.receipts) state.receipts.set(r.node, r);
     for (const u of fresh.unreached) state.unreached.set(u.node, u);
     this.onAck(peer, frame.id);
@@ -168,6 +189,7 @@ export class BroadcastEngine {
     // Past our own report (or its deadline), late arrivals still flow upstream.
     if (state.streaming || state.reported) this.stream(state, fresh);
     this.progress(state);
+    return verdict;
   }
 
   proof(id: string): Proof | undefined {
@@ -183,7 +205,28 @@ export class BroadcastEngine {
 
   private validate(msg: Broadcast, id: string, now: number): Verdict<Broadcast> {
     const p = this.d.params;
-    return validateBroadcast(msg, id, { dir: this.d.directory(), now, replayWindowMs: p.replayWindowMs, maxClockSkewMs: p.maxClockSkewMs, nonces: this.nonces });
+    const v = validateBroadcast(msg, id, { dir: this.d.directory(), now, replayWindowMs: p.replayWindowMs, maxClockSkewMs: p.maxClockSkewMs, nonces: this.nonces });
+    if (!v.ok) {
+      if (v.reason === 'equivocation' && typeof msg.from === 'number') this.d.onMisbehaviour?.(msg.from, 'equivocation', msg.nonce);
+      return v;
+    }
+    if (typeof msg.from === 'number' && !this.originBudget(msg.from, now)) {
+      this.d.onMisbehaviour?.(msg.from, 'flood', `over ${p.originRatePerSec}/s`);
+      return reject('rate-limited', `node ${msg.from} originates over ${p.originRatePerSec} broadcasts/s`);
+    }
+    return v;
+  }
+
+  /** Takes a token from a node origin's bucket (after its signature held, so nobody can drain another's). */
+  private originBudget(origin: number, now: number): boolean {
+    const { originRatePerSec: rate, originBurst: burst } = this.d.params;
+    const b = this.buckets.get(origin) ?? { tokens: burst, at: now };
+    b.tokens = Math.min(burst, b.tokens + ((now - b.at) / 1000) * rate);
+    b.at = now;
+    this.buckets.set(origin, b);
+    if (b.tokens < 1) return false;
+    b.tokens -= 1;
+    return true;
   }
 
   private deliver(state: MessageState, heardFrom: number | undefined, via: 'submit' | 'relay' | 'repair'): void {
@@ -268,6 +311,7 @@ export class BroadcastEngine {
     if (state.receipts.has(peer) || state.unreached.has(peer)) return;
     const u = { node: peer, by: this.d.self, reason };
     state.unreached.set(peer, u);
+    if (reason === 'no-ack') this.d.onWithheld?.(peer, state.id);
     if (state.streaming) this.stream(state, { receipts: [], unreached: [u] });
     this.maybeSendAfter(state);
     this.progress(state);

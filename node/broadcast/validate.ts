@@ -23,7 +23,8 @@ export function validateBroadcast(msg: Broadcast, id: string, ctx: ValidationCon
   const origin = ctx.dir.originKey(msg.from);
   if (!('key' in origin)) return reject(origin.reason, `origin ${msg.from}`);
   const earlier = ctx.nonces.get(`${msg.from}:${msg.nonce}`, ctx.now);
-  if (earlier !== undefined && earlier !== id) return reject('replay', `nonce ${msg.nonce} of ${msg.from} reused`);
   if (!verifyBroadcast(origin.key, msg)) return reject('bad-signature', `broadcast from ${msg.from}`);
+  // Checked after the signature: only the origin can sign two messages with one nonce, so this is its doing.
+  if (earlier !== undefined && earlier !== id) return reject('equivocation', `nonce ${msg.nonce} of ${msg.from} signed for ${earlier.slice(0, 12)} and ${id.slice(0, 12)}`);
   return accept(msg);
 }

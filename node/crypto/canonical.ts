@@ -13,6 +13,10 @@ export const DOMAIN = {
   directory: 'spinoza/directory/v1',
   /** A member's co-signature of a directory change (node/membership/quorum.ts). */
   directoryChange: 'spinoza/directory-change/v1',
+  /** A member's accusation of another (node/membership/accusations.ts). */
+  accusation: 'spinoza/accusation/v1',
+  /** The testnet authority's admission credential for a new key (node/membership/admission.ts). */
+  admission: 'spinoza/admission/v1',
 } as const;
 export type Domain = keyof typeof DOMAIN;
 

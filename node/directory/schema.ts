@@ -24,5 +24,7 @@ export const DirectoryData = z.object({
   neighborhoodSize: z.number().int().min(1).max(1000),
   nodes: z.array(DirectoryEntry).min(1),
   initiators: z.array(TrustedInitiator),
+  /** The testnet authority's key: admission credentials for new nodes are its signatures. */
+  authority: PublicKey.optional(),
 });
 export type DirectoryData = z.infer<typeof DirectoryData>;

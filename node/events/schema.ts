@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { ImpairmentProfile } from '../impairment/profile.js';
 import { REJECT_REASONS } from '../wire/verdict.js';
-import { QuorumCertificate } from '../wire/schemas.js';
+import { QuorumCertificate, Misbehaviour } from '../wire/schemas.js';
 
 const base = { t: z.number(), node: z.number().int() };
 const id = z.string();
@@ -25,10 +25,14 @@ export const NodeEvent = z.discriminatedUnion('ev', [
   z.object({ ...base, ev: z.literal('proof'), id, receipts: z.number().int(), unreached: z.array(z.number().int()), complete: z.boolean() }),
   /** The impairment in effect changed (null: cleared); `mode` says who applies it. */
   z.object({ ...base, ev: z.literal('impairment'), mode: z.enum(['userspace']), profile: ImpairmentProfile.nullable() }),
-  /** A membership decision (docs/membership.md): detector verdicts, proposals, and certified changes with their certificate. */
+  /**
+   * A membership decision (docs/membership.md): detector verdicts, accusations this node made,
+   * proposals, and certified changes with their certificate.
+   */
   z.object({
-    ...base, ev: z.literal('membership'), what: z.enum(['suspect', 'alive', 'propose', 'certified']),
-    of: z.number().int(), epoch: z.number().int().optional(), kind: z.enum(['down', 'up']).optional(),
+    ...base, ev: z.literal('membership'), what: z.enum(['suspect', 'alive', 'accuse', 'propose', 'certified']),
+    of: z.number().int(), epoch: z.number().int().optional(), kind: z.enum(['down', 'up', 'suspend', 'register']).optional(),
+    misbehaviour: Misbehaviour.optional(), ref: z.string().optional(),
     certificate: QuorumCertificate.optional(),
   }),
 ]);

@@ -44,7 +44,7 @@ export interface RunningRegistrar {
   stop(): Promise<void>;
 }
 
-const STATUS: Record<RegisterRefusal, number> = {
+export const STATUS: Record<RegisterRefusal, number> = {
   malformed: 400, 'wrong-network': 400, 'clock-skew': 400, 'missing-credential': 401, 'bad-credential': 403,
   'bad-proof': 403, replay: 409, 'key-reused': 409, 'address-in-use': 409, 'directory-full': 503,
 };
@@ -184,7 +184,7 @@ export async function startRegistrar(config: RegistrarConfig, deps: RegistrarDep
 }
 
 /** The request body as text, or undefined past `max` bytes. */
-function readBody(req: IncomingMessage, max: number): Promise<string | undefined> {
+export function readBody(req: IncomingMessage, max: number): Promise<string | undefined> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;

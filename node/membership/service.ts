@@ -1,7 +1,7 @@
 // The membership shell (docs/membership.md#wiring): runs the failure detector on a timer, answers
-// and relays probes, proposes DOWN/UP changes, co-signs others' proposals only on its own evidence,
-// gathers a quorum and hands certified changes to every listed node. Decisions live in
-// detector.ts and quorum.ts; this file moves frames.
+// and relays probes, gathers accusations, admits new nodes, hands wanted changes to the coordinator,
+// co-signs proposals only on its own evidence, and applies certified changes. Decisions live in
+// detector.ts, quorum.ts, accusations.ts and admission.ts; this file moves frames.
 import type { ProtocolParams } from '../config.js';
 import type { KeyPair } from '../crypto/index.js';
 import type { Directory } from '../directory/directory.js';
@@ -9,9 +9,15 @@ import type { DirectoryData } from '../directory/schema.js';
 import type { EventSink } from '../events/sink.js';
 import { seededRandom } from '../impairment/random.js';
 import { encodeFrame } from '../wire/codec.js';
-import type { Certificates, ChangeProposal, DirectoryChange, MemberSignature, Probe, ProbeAck, ProbeReq, Propose, QuorumCertificate, Vote } from '../wire/schemas.js';
+import type {
+  Accusation, Accuse, Admission, Certificates, ChangeProposal, DirectoryChange, MemberSignature, Misbehaviour, Probe, ProbeAck,
+  ProbeReq, Propose, QuorumCertificate, Request, Vote,
+} from '../wire/schemas.js';
+import { AccusationBook, accusationValid, accusersNeeded, signAccusation, suspensionProblem } from './accusations.js';
+import { checkAdmission, nextNodeId } from './admission.js';
 import { FailureDetector, type DetectorOutput } from './detector.js';
-import { applyChange, checkProposal, proposalKey, quorumSize, signProposal, verifyCertificate, verifyVote } from './quorum.js';
+import { applyChange, changeKey, checkProposal, proposalKey, quorumSize, signProposal, verifyCertificate, verifyVote } from './quorum.js';
+import type { RegisterRefusal } from './schema.js';
 
 export interface MembershipDeps {
   self: number;
@@ -23,27 +29,48 @@ export interface MembershipDeps {
   events: EventSink;
   params: ProtocolParams;
   now: () => number;
+  /** Certificates from genesis to the directory this node starts with (a registered node's chain). */
+  chain?: QuorumCertificate[];
 }
 
+/** Why a join is refused: the registration refusals, plus the two only a member can give. */
+export type JoinRefusal = RegisterRefusal | 'not-in-good-standing' | 'not-certified';
+export type JoinOutcome = { ok: true; id: number; certificates: QuorumCertificate[] } | { ok: false; reason: JoinRefusal; detail: string };
+
 interface Pending { proposal: ChangeProposal; key: string; sigs: Map<number, MemberSignature>; until: number }
+interface Wanted { change: DirectoryChange; sentAt: number; until: number }
+
+const MAX_CHAIN = 100_000;
 
 export class MembershipService {
   private readonly detector: FailureDetector;
   private readonly rng: () => number;
   private timer: NodeJS.Timeout | undefined;
   private epochSeen = -1;
-  /** Certificates this node applied, in epoch order: sent to peers whose epoch lags. */
-  private readonly certs: QuorumCertificate[] = [];
+  /** Certificates from genesis, in epoch order: sent to peers whose epoch lags, and to joining nodes. */
+  private readonly certs: QuorumCertificate[];
+  /** Changes this node wants: from its own evidence, or requests from others while it coordinates. */
+  private readonly wanted = new Map<string, Wanted>();
   /** Our own outstanding proposal, and when we may propose again after one failed. */
   private mine: Pending | undefined;
   private quietUntil = 0;
   /** One signature per epoch: the proposal we signed, until when (liveness after a split vote). */
   private readonly locks = new Map<number, { key: string; until: number }>();
-  /** Proposals from others waiting for our own evidence: subject → (proposal, proposer). */
+  /** Proposals waiting for our own evidence: subject → (proposal, proposer). */
   private readonly waiting = new Map<number, { proposal: ChangeProposal; from: number; until: number }[]>();
   /** Indirect probes we run for others: target → requesters. */
   private readonly relays = new Map<number, { requester: number; seq: number; until: number }[]>();
   private readonly synced = new Map<number, { epoch: number; at: number }>();
+  private readonly book: AccusationBook;
+  /** When we last accused a node of a kind: one accusation per (node, kind) per probe period. */
+  private readonly accused = new Map<string, number>();
+  /** Peers that withheld a relay from us: confirmed as misbehaviour if they answer a probe now. */
+  private readonly withheld = new Map<number, { ref: string; until: number }>();
+  /** When a node was suspended, as we saw it: its rejoin is co-signed only after suspensionMinMs. */
+  private readonly suspendedAt = new Map<number, number>();
+  /** Admission nonces seen (replays are refused), and joins waiting for their certificate. */
+  private readonly nonces = new Map<string, number>();
+  private readonly joins = new Map<string, (cert: QuorumCertificate | undefined) => void>();
   private seq = 0;
 
   constructor(private readonly d: MembershipDeps) {
@@ -52,6 +79,8 @@ export class MembershipService {
     this.detector = new FailureDetector(d.self, {
       periodMs: p.probePeriodMs, probeTimeoutMs: p.probeTimeoutMs, indirectProbes: p.indirectProbes, suspicionMs: p.suspicionMs,
     }, this.rng);
+    this.book = new AccusationBook(p.accusationWindowMs);
+    this.certs = [...(d.chain ?? [])];
   }
 
   start(): void {
@@ -61,10 +90,15 @@ export class MembershipService {
 
   stop(): void {
     clearInterval(this.timer);
+    for (const done of [...this.joins.values()]) done(undefined);
   }
 
   private get dir(): Directory { return this.d.directory(); }
   private get isMember(): boolean { return this.dir.isMember(this.d.self); }
+
+  private toMembers(frame: string, except: number): void {
+    for (const id of this.dir.members) if (id !== this.d.self && id !== except) this.d.send(id, frame);
+  }
 
   private tick(): void {
     const now = this.d.now();
@@ -77,32 +111,75 @@ export class MembershipService {
     this.run(this.detector.tick(now));
     for (const [t, list] of this.relays) if (list.every((r) => r.until < now)) this.relays.delete(t);
     for (const [t, list] of this.waiting) if (list.every((w) => w.until < now)) this.waiting.delete(t);
+    for (const [t, w] of this.withheld) if (w.until < now) this.withheld.delete(t);
+    for (const [n, at] of this.nonces) if (at < now - 2 * this.d.params.maxClockSkewMs) this.nonces.delete(n);
+    this.book.prune(now);
     if (this.mine && this.mine.until < now) {
       this.mine = undefined;
       this.quietUntil = now + this.rng() * this.d.params.proposalTimeoutMs; // random backoff breaks split votes
     }
-    if (!this.mine && now >= this.quietUntil) this.maybePropose(now);
+    this.gatherWants(now);
+    this.pursueWants(now);
   }
 
-  /** Our rejoin if we are DOWN; else the DOWN of the lowest node our detector found dead. */
-  private maybePropose(now: number): void {
+  /** What our own evidence asks for: our rejoin, the DOWN of nodes found dead, suspensions with enough accusers. */
+  private gatherWants(now: number): void {
     const dir = this.dir;
     const self = this.d.self;
-    if (dir.entry(self)?.status === 'DOWN') return this.propose({ kind: 'up', node: self, evidence: { reason: 'rejoin', by: self, at: now } });
+    const status = dir.entry(self)?.status;
+    if (status === 'DOWN' || status === 'UNRELIABLE') this.want({ kind: 'up', node: self, evidence: { reason: 'rejoin', by: self, at: now } }, now);
     if (!this.isMember) return;
-    const dead = this.detector.dead().find((id) => dir.isMember(id));
-    if (dead !== undefined) this.propose({ kind: 'down', node: dead, evidence: { reason: 'probe-timeout', by: self, at: now } });
+    for (const id of this.detector.dead()) {
+      if (dir.isMember(id)) this.want({ kind: 'down', node: id, evidence: { reason: 'probe-timeout', by: self, at: now } }, now);
+    }
+    for (const id of this.book.ripe(accusersNeeded(dir.members.length), now)) {
+      if (dir.isMember(id) && id !== self) {
+        this.want({ kind: 'suspend', node: id, evidence: { reason: 'misbehaviour', by: self, at: now }, accusations: this.book.of(id, now) }, now);
+      }
+    }
+  }
+
+  /** Adds or refreshes a wanted change; the newest evidence replaces the old. */
+  private want(change: DirectoryChange, now: number, holdMs = 2 * this.d.params.proposalTimeoutMs): void {
+    const key = changeKey(change);
+    const had = this.wanted.get(key);
+    this.wanted.set(key, { change, sentAt: had?.sentAt ?? -Infinity, until: Math.max(had?.until ?? 0, now + holdMs) });
+  }
+
+  /**
+   * One member proposes at a time (the coordinator: the lowest member we do not suspect, never the
+   * subject), so proposals do not split the vote. Everyone else hands its wants to the coordinator.
+   */
+  private pursueWants(now: number): void {
+    const dir = this.dir;
+    let proposable: DirectoryChange | undefined;
+    for (const [key, w] of this.wanted) {
+      const c = w.change.kind === 'register' ? { ...w.change, node: nextNodeId(dir) } : w.change;
+      if (w.until < now || !checkProposal({ net: dir.network, epoch: dir.epoch + 1, prev: dir.hash, change: c }, dir).ok) {
+        this.wanted.delete(key);
+        continue;
+      }
+      const coordinator = this.coordinator(c.node);
+      if (coordinator === this.d.self) proposable ??= c;
+      else if (coordinator !== undefined && now - w.sentAt >= this.d.params.proposalTimeoutMs / 2) {
+        w.sentAt = now;
+        this.d.send(coordinator, encodeFrame({ type: 'request', change: c } satisfies Request));
+      }
+    }
+    if (proposable && !this.mine && now >= this.quietUntil) this.propose(proposable);
+  }
+
+  private coordinator(subject: number): number | undefined {
+    return this.dir.members.find((id) => id !== subject && (id === this.d.self || this.detector.state(id) !== 'suspect' && this.detector.state(id) !== 'dead'));
   }
 
   private propose(change: DirectoryChange): void {
     const dir = this.dir;
     const proposal: ChangeProposal = { net: dir.network, epoch: dir.epoch + 1, prev: dir.hash, change };
-    const key = proposalKey(proposal);
-    this.mine = { proposal, key, sigs: new Map(), until: this.d.now() + this.d.params.proposalTimeoutMs };
+    this.mine = { proposal, key: proposalKey(proposal), sigs: new Map(), until: this.d.now() + this.d.params.proposalTimeoutMs };
     this.d.events.emit({ ev: 'membership', what: 'propose', of: change.node, epoch: proposal.epoch, kind: change.kind });
-    if (this.isMember && this.lock(proposal, key)) this.addVote(signProposal(this.d.key, this.d.self, proposal));
-    const frame = encodeFrame({ type: 'propose', proposal } satisfies Propose);
-    for (const id of dir.members) if (id !== this.d.self && id !== change.node) this.d.send(id, frame);
+    this.toMembers(encodeFrame({ type: 'propose', proposal } satisfies Propose), change.node);
+    this.consider(proposal, this.d.self);
   }
 
   private run(out: DetectorOutput): void {
@@ -136,23 +213,116 @@ export class MembershipService {
     for (const r of this.relays.get(peer) ?? []) this.d.send(r.requester, encodeFrame({ type: 'probe-ack', seq: r.seq, of: peer, epoch: f.epoch } satisfies ProbeAck));
     this.relays.delete(peer);
     this.voteWaiting(peer, 'up'); // it answered us: we can vouch it is alive
+    const w = this.withheld.get(peer);
+    if (w && w.until >= now) {
+      this.withheld.delete(peer);
+      // Alive, same directory, yet it took none of our sends: it withheld. A lagging epoch could explain it.
+      if (f.epoch === this.dir.epoch) this.accuse(peer, 'withheld', w.ref);
+    }
   }
 
-  /** Co-sign only on our own evidence: a DOWN once our detector suspects too, an UP once it answers us. */
-  onPropose(peer: number, f: Propose): void {
+  /** The engine gave up on a child that never acked: ask it directly whether it is alive (docs/membership.md#misbehaviour). */
+  onWithheld(peer: number, ref: string): void {
+    if (!this.isMember || !this.dir.isMember(peer) || this.withheld.has(peer)) return;
+    this.withheld.set(peer, { ref, until: this.d.now() + 2 * this.d.params.probeTimeoutMs });
+    this.d.send(peer, encodeFrame({ type: 'probe', seq: ++this.seq, epoch: this.dir.epoch } satisfies Probe));
+  }
+
+  /** Our own observation of misbehaviour: signed, kept, and sent to every member. Rate-limited per (node, kind). */
+  accuse(node: number, kind: Misbehaviour, ref: string): void {
     const dir = this.dir;
+    const now = this.d.now();
+    if (!this.isMember || !dir.isMember(node) || node === this.d.self) return;
+    const key = `${node}:${kind}`;
+    if (now - (this.accused.get(key) ?? -Infinity) < this.d.params.probePeriodMs) return;
+    this.accused.set(key, now);
+    const accusation = signAccusation(this.d.key, { net: dir.network, accused: node, by: this.d.self, kind, at: now, ref: ref.slice(0, 200) });
+    this.book.add(accusation);
+    this.d.events.emit({ ev: 'membership', what: 'accuse', of: node, misbehaviour: kind, ref: accusation.ref });
+    this.toMembers(encodeFrame({ type: 'accuse', accusation } satisfies Accuse), -1);
+  }
+
+  onAccuse(peer: number, f: Accuse): void {
+    const a: Accusation = f.accusation;
+    // Only from its author: an accusation is a first-hand word, and relaying would multiply floods.
+    if (a.by !== peer || !accusationValid(a, this.dir, this.d.now(), this.d.params.accusationWindowMs)) return;
+    this.book.add(a);
+  }
+
+  /** Another node's want, handed to us as its coordinator; if we see another coordinator, pursueWants passes it on. */
+  onRequest(_peer: number, f: Request): void {
+    const now = this.d.now();
+    const c = f.change;
+    if (!this.isMember) return;
+    if (c.kind === 'register' && !this.nonceFresh(c.admission)) return;
+    this.want(c, now);
+  }
+
+  /** A new node asks to join (POST /membership/join): checks it, wants it in, answers with the certificate chain. */
+  async admit(a: Admission): Promise<JoinOutcome> {
+    const dir = this.dir;
+    if (!this.isMember) return { ok: false, reason: 'not-in-good-standing', detail: `node ${this.d.self} cannot admit: it is not in good standing` };
+    if (this.nonces.has(a.nonce)) return { ok: false, reason: 'replay', detail: `nonce ${a.nonce} was used already` };
+    const v = checkAdmission(a, dir, this.d.now(), this.d.params.maxClockSkewMs);
+    if (!v.ok) return v;
+    this.nonces.set(a.nonce, a.ts);
+    const change: DirectoryChange = { kind: 'register', node: nextNodeId(dir), evidence: { reason: 'admission', by: this.d.self, at: this.d.now() }, admission: a };
+    const cert = await new Promise<QuorumCertificate | undefined>((resolve) => {
+      const timer = setTimeout(() => {
+        this.joins.delete(a.publicKey);
+        resolve(undefined);
+      }, this.d.params.joinTimeoutMs);
+      this.joins.set(a.publicKey, (c) => {
+        clearTimeout(timer);
+        this.joins.delete(a.publicKey);
+        resolve(c);
+      });
+      this.want(change, this.d.now(), this.d.params.joinTimeoutMs);
+    });
+    if (!cert) return { ok: false, reason: 'not-certified', detail: `no quorum certificate within ${this.d.params.joinTimeoutMs} ms` };
+    return { ok: true, id: cert.proposal.change.node, certificates: [...this.certs] };
+  }
+
+  private nonceFresh(a: Admission): boolean {
+    const seen = this.nonces.get(a.nonce);
+    if (seen !== undefined && seen !== a.ts) return false;
+    this.nonces.set(a.nonce, a.ts);
+    return true;
+  }
+
+  /** Co-sign only on our own evidence; the proposer runs the same rules on its own proposal. */
+  onPropose(peer: number, f: Propose): void {
     const p = f.proposal;
-    if (p.epoch <= dir.epoch) return this.sync(peer, p.epoch - 1);
+    if (p.epoch <= this.dir.epoch) return this.sync(peer, p.epoch - 1);
+    this.consider(p, peer);
+  }
+
+  private consider(p: ChangeProposal, from: number): void {
+    const dir = this.dir;
+    const now = this.d.now();
     if (!this.isMember || !checkProposal(p, dir).ok) return;
-    const list = this.waiting.get(p.change.node) ?? [];
-    list.push({ proposal: p, from: peer, until: this.d.now() + this.d.params.proposalTimeoutMs });
-    this.waiting.set(p.change.node, list);
-    if (p.change.kind === 'up') {
-      this.d.send(p.change.node, encodeFrame({ type: 'probe', seq: ++this.seq, epoch: dir.epoch } satisfies Probe));
+    const c = p.change;
+    switch (c.kind) {
+      case 'suspend': {
+        const problem = suspensionProblem(c.node, c.accusations, dir, now, this.d.params.accusationWindowMs);
+        if (problem === undefined) this.vote(p, from);
+        return;
+      }
+      case 'register': {
+        const v = checkAdmission(c.admission, dir, now, this.d.params.maxClockSkewMs);
+        if (v.ok && this.nonceFresh(c.admission)) this.vote(p, from);
+        return;
+      }
+    }
+    const list = this.waiting.get(c.node) ?? [];
+    list.push({ proposal: p, from, until: now + this.d.params.proposalTimeoutMs });
+    this.waiting.set(c.node, list);
+    if (c.kind === 'up') {
+      this.d.send(c.node, encodeFrame({ type: 'probe', seq: ++this.seq, epoch: dir.epoch } satisfies Probe));
     } else {
-      const state = this.detector.state(p.change.node);
-      if (state === 'suspect' || state === 'dead') this.voteWaiting(p.change.node, 'down');
-      else this.run(this.detector.check(p.change.node, this.d.now()));
+      const state = this.detector.state(c.node);
+      if (state === 'suspect' || state === 'dead') this.voteWaiting(c.node, 'down');
+      else this.run(this.detector.check(c.node, now));
     }
   }
 
@@ -160,17 +330,25 @@ export class MembershipService {
     const list = this.waiting.get(node);
     if (!list) return;
     const dir = this.dir;
+    const now = this.d.now();
+    // A suspended node comes back only after it has sat out suspensionMinMs.
+    if (kind === 'up' && dir.entry(node)?.status === 'UNRELIABLE' && now - (this.suspendedAt.get(node) ?? -Infinity) < this.d.params.suspensionMinMs) return;
     const rest = list.filter((w) => {
       if (w.proposal.change.kind !== kind) return true;
-      const key = proposalKey(w.proposal);
-      if (checkProposal(w.proposal, dir).ok && this.lock(w.proposal, key)) {
-        const sig = signProposal(this.d.key, this.d.self, w.proposal);
-        this.d.send(w.from, encodeFrame({ type: 'vote', proposal: w.proposal, sig: sig.sig } satisfies Vote));
-      }
+      if (checkProposal(w.proposal, dir).ok) this.vote(w.proposal, w.from);
       return false;
     });
     if (rest.length > 0) this.waiting.set(node, rest);
     else this.waiting.delete(node);
+  }
+
+  private vote(p: ChangeProposal, to: number): void {
+    const key = proposalKey(p);
+    if (!this.lock(p, key)) return;
+    const sig = signProposal(this.d.key, this.d.self, p);
+    if (to === this.d.self) {
+      if (this.mine?.key === key) this.addVote(sig);
+    } else this.d.send(to, encodeFrame({ type: 'vote', proposal: p, sig: sig.sig } satisfies Vote));
   }
 
   /** At most one signed proposal per epoch (re-signing the same one is fine); a lock lapses after proposalTimeoutMs. */
@@ -197,8 +375,8 @@ export class MembershipService {
     const cert: QuorumCertificate = { proposal: mine.proposal, sigs: [...mine.sigs.values()] };
     this.mine = undefined;
     if (!this.accept(cert)) return;
-    // Announced straight to every listed node, the subject included; a node that misses it
-    // is sent the chain when it next probes us with an older epoch (sync).
+    // Announced to every node listed before or after (the subject and a new node included); a node
+    // that misses it is sent the chain when it next probes us with an older epoch (sync).
     const frame = encodeFrame({ type: 'certificates', certs: [cert] } satisfies Certificates);
     for (const n of this.dir.data.nodes) if (n.id !== this.d.self) this.d.send(n.id, frame);
   }
@@ -216,8 +394,14 @@ export class MembershipService {
     if (!verifyCertificate(cert, dir).ok) return false;
     if (!this.d.adopt(applyChange(dir.data, cert))) return false;
     this.certs.push(cert);
-    if (this.certs.length > 1000) this.certs.shift();
+    if (this.certs.length > MAX_CHAIN) this.certs.shift();
     const { change, epoch } = cert.proposal;
+    this.wanted.delete(changeKey(change));
+    if (change.kind === 'suspend') {
+      this.suspendedAt.set(change.node, this.d.now());
+      this.book.forget(change.node);
+    }
+    if (change.kind === 'register') this.joins.get(change.admission.publicKey)?.(cert);
     this.d.events.emit({ ev: 'membership', what: 'certified', of: change.node, epoch, kind: change.kind, certificate: cert });
     return true;
   }
@@ -227,7 +411,7 @@ export class MembershipService {
     const now = this.d.now();
     const last = this.synced.get(peer);
     if (last && last.epoch === this.dir.epoch && now - last.at < this.d.params.probePeriodMs) return;
-    const certs = this.certs.filter((c) => c.proposal.epoch > epoch);
+    const certs = this.certs.filter((c) => c.proposal.epoch > epoch).slice(0, 1000);
     if (certs.length === 0) return;
     this.synced.set(peer, { epoch: this.dir.epoch, at: now });
     this.d.send(peer, encodeFrame({ type: 'certificates', certs } satisfies Certificates));

@@ -11,6 +11,8 @@ export interface HttpDeps {
   proof: (id: string) => Proof | undefined;
   /** /control/* (node/impairment/routes.ts): token-guarded, so it sees every method. */
   control?: (req: IncomingMessage, res: ServerResponse, url: URL) => void;
+  /** POST /membership/join (node/membership/join-route.ts), when membership is on. */
+  membership?: (req: IncomingMessage, res: ServerResponse, url: URL) => void;
 }
 
 export function createHttpServer(d: HttpDeps): Server {
@@ -20,6 +22,7 @@ export function createHttpServer(d: HttpDeps): Server {
       res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     };
     if (d.control && url.pathname.startsWith('/control/')) return d.control(req, res, url);
+    if (d.membership && url.pathname.startsWith('/membership/')) return d.membership(req, res, url);
     if (req.method !== 'GET') return json(405, { error: 'only GET is served' });
     if (url.pathname === '/health') return json(200, { ok: true, id: d.self, epoch: d.directory().epoch });
     if (url.pathname === '/metrics') {

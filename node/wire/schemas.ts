@@ -130,15 +130,62 @@ export type Pong = z.infer<typeof Pong>;
 
 /** Why a change is proposed: who saw what, when. Evidence, not a verdict: a quorum must agree. */
 export const ChangeEvidence = z.object({
-  reason: z.enum(['probe-timeout', 'rejoin']),
+  reason: z.enum(['probe-timeout', 'rejoin', 'misbehaviour', 'admission']),
   by: NodeId,
   at: z.number().int().nonnegative(),
 });
 export type ChangeEvidence = z.infer<typeof ChangeEvidence>;
 
-/** One directory change: mark a member DOWN, or a DOWN node UP again. */
-export const DirectoryChange = z.object({ kind: z.enum(['down', 'up']), node: NodeId, evidence: ChangeEvidence });
+/** What a member can accuse another of (docs/membership.md#misbehaviour). */
+export const MISBEHAVIOURS = [
+  'bad-signature', // relayed a broadcast whose signature does not hold (honest relays verify first)
+  'withheld', // took no relay of ours after every retry, yet answered a probe right after
+  'equivocation', // signed two different broadcasts with one nonce
+  'forged-receipt', // reported a receipt whose signature does not hold
+  'flood', // sent more frames than the per-peer budget, or a burst of rejected ones
+] as const;
+export const Misbehaviour = z.enum(MISBEHAVIOURS);
+export type Misbehaviour = z.infer<typeof Misbehaviour>;
+
+/** A member's signed statement that it saw `accused` misbehave. One is a word; f + 1 distinct are evidence. */
+export const Accusation = z.object({
+  net: z.string().min(1).max(64),
+  accused: NodeId,
+  by: NodeId,
+  kind: Misbehaviour,
+  at: z.number().int().nonnegative(),
+  /** What it is about: a message id, or a short description. */
+  ref: z.string().max(200),
+  sig: Signature,
+});
+export type Accusation = z.infer<typeof Accusation>;
+
+/** A new node's request, as a member received it: proof of key possession and the authority's credential. */
+export const Admission = z.object({
+  publicKey: PublicKey,
+  host: z.string().min(1).max(253).regex(/^[A-Za-z0-9.:-]+$/),
+  port: z.number().int().min(1).max(65535),
+  ts: z.number().int().nonnegative(),
+  nonce: z.string().regex(/^[0-9a-f]{32}$/),
+  /** The new key's signature over the request's bytes (node/membership/credential.ts registerBytes). */
+  proof: Signature,
+  /** The testnet authority's signature over (network, publicKey) (node/membership/admission.ts). */
+  credential: Signature,
+});
+export type Admission = z.infer<typeof Admission>;
+
+/**
+ * One directory change: mark a member DOWN, a DOWN or UNRELIABLE node UP again, suspend a member
+ * (UNRELIABLE) on f + 1 accusations, or register a new node (its id: the largest listed + 1).
+ */
+export const DirectoryChange = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('down'), node: NodeId, evidence: ChangeEvidence }),
+  z.object({ kind: z.literal('up'), node: NodeId, evidence: ChangeEvidence }),
+  z.object({ kind: z.literal('suspend'), node: NodeId, evidence: ChangeEvidence, accusations: z.array(Accusation).min(1).max(1000) }),
+  z.object({ kind: z.literal('register'), node: NodeId, evidence: ChangeEvidence, admission: Admission }),
+]);
 export type DirectoryChange = z.infer<typeof DirectoryChange>;
+export type ChangeKind = DirectoryChange['kind'];
 
 /** What members sign: the change, the epoch it creates, and the directory it applies to. */
 export const ChangeProposal = z.object({
@@ -176,11 +223,17 @@ export type Vote = z.infer<typeof Vote>;
 /** Certified changes, in epoch order: announced by the proposer, and sent to peers whose epoch lags. */
 export const Certificates = z.object({ type: z.literal('certificates'), certs: z.array(QuorumCertificate).max(1000) });
 export type Certificates = z.infer<typeof Certificates>;
+/** An accusation, sent by its author to every member. */
+export const Accuse = z.object({ type: z.literal('accuse'), accusation: Accusation });
+export type Accuse = z.infer<typeof Accuse>;
+/** A change the sender wants, handed to the coordinator, the one member that proposes. */
+export const Request = z.object({ type: z.literal('request'), change: DirectoryChange });
+export type Request = z.infer<typeof Request>;
 
 /** Every frame a node accepts on its socket. */
 export const InboundFrame = z.discriminatedUnion('type', [
   Hello, Welcome, Relay, Ack, Receipts, Submit, GetProof, Digest, BucketIds, Want, Repair, Ping, Pong,
-  Probe, ProbeAck, ProbeReq, Propose, Vote, Certificates,
+  Probe, ProbeAck, ProbeReq, Propose, Vote, Certificates, Accuse, Request,
 ]);
 export type InboundFrame = z.infer<typeof InboundFrame>;
 

@@ -12,6 +12,9 @@ export const REJECT_REASONS = [
   'replay', // nonce reused, or a submitted message seen before
   'clock-skew', // timestamp too far from ours
   'unauthenticated', // node-to-node frame before a valid hello
+  'equivocation', // a validly signed broadcast reusing the nonce of a different one: its origin equivocates
+  'rate-limited', // a node originating broadcasts beyond its budget (originRatePerSec)
+  'bad-receipt', // a reported receipt whose signature does not hold
 ] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
 

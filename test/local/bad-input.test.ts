@@ -17,12 +17,24 @@ const rejections = (reason: RejectReason): number =>
 const msg = (over: Partial<{ net: string; from: string | number; ts: number; body: string; nonce: string }> = {}, key = net.clientKey) =>
   signBroadcast(key, { net: net.dir.network, from: 'client', nonce: randomBytes(16).toString('hex'), ts: Date.now(), body: 'x', ...over });
 
+/** Ids the node accepted: each is delivered everywhere, and nothing else may be. */
+const accepted = new Set<string>();
+
 /** Submits a frame as a client and returns the node's answer. */
 async function submit(ws: WebSocket, m: unknown): Promise<Record<string, unknown>> {
   const r = ++req;
   const answer = nextFrame(ws, (f) => f.req === r && (f.type === 'accepted' || f.type === 'rejected'));
   ws.send(JSON.stringify({ type: 'submit', req: r, msg: m }));
-  return answer;
+  const a = await answer;
+  if (a.type === 'accepted') accepted.add(a.id as string);
+  return a;
+}
+
+/** Opens a link as node `id` (a valid hello with its key): node-to-node frames are accepted from it. */
+async function asNode(ws: WebSocket, id: number): Promise<void> {
+  const welcomed = nextFrame(ws, (f) => f.type === 'welcome');
+  ws.send(JSON.stringify(makeHello(net.nodeKey(id), net.dir.network, id, TARGET, Date.now())));
+  await welcomed;
 }
 
 /** How each kind of bad input is sent; every reason must have a case (the mapped type enforces it). */
@@ -45,10 +57,27 @@ const CASES: { [R in RejectReason]: (ws: WebSocket) => Promise<void> } = {
   },
   'clock-skew': async (ws) => { await submit(ws, msg({ ts: Date.now() + 3_600_000 })); },
   unauthenticated: async (ws) => ws.send(JSON.stringify({ type: 'relay', msg: msg(), entry: 1, strategy: 'tree' })),
+  equivocation: async (ws) => {
+    const nonce = randomBytes(16).toString('hex');
+    expect((await submit(ws, msg({ nonce, body: 'one' }))).type).toBe('accepted');
+    await submit(ws, msg({ nonce, body: 'another' })); // validly signed, same nonce
+  },
+  'rate-limited': async (ws) => {
+    // Node 3 may originate originBurst (2 here) broadcasts at once; the third is over budget.
+    for (let i = 0; i < 2; i++) expect((await submit(ws, msg({ from: 3, body: `own ${i}` }, net.nodeKey(3)))).type).toBe('accepted');
+    await submit(ws, msg({ from: 3, body: 'one too many' }, net.nodeKey(3)));
+  },
+  'bad-receipt': async (ws) => {
+    // While TARGET still gathers receipts for a broadcast it entered, "node 5" reports one for node 2 it never signed.
+    const proof = await broadcast(net, TARGET, 'receipts wanted');
+    accepted.add(proof.id);
+    await asNode(ws, 5);
+    ws.send(JSON.stringify({ type: 'receipts', id: proof.id, receipts: [{ node: 2, at: Date.now(), sig: randomBytes(64).toString('base64') }], unreached: [], complete: [] }));
+  },
 };
 
 describe('bad input to a node', () => {
-  beforeAll(async () => { net = await startTestnet({ nodes: 16, seed: 'bad-input', down: [2] }); });
+  beforeAll(async () => { net = await startTestnet({ nodes: 16, seed: 'bad-input', down: [2], params: { originBurst: 2, originRatePerSec: 0.01 } }); });
   afterAll(async () => { await net.stop(); });
 
   for (const [reason, send] of Object.entries(CASES) as [RejectReason, (ws: WebSocket) => Promise<void>][]) {
@@ -86,11 +115,12 @@ describe('bad input to a node', () => {
 
   it('still delivers a valid broadcast to every live node afterwards', async () => {
     const proof = await broadcast(net, TARGET, 'after the storm');
+    accepted.add(proof.id);
     const check = verifyProof(proof, net.dir);
     expect(check.valid).toBe(true);
     expect(check.delivered).toEqual(net.live);
-    // Nothing invalid was ever delivered or forwarded anywhere.
-    const delivered = [...net.events.values()].flat().filter((e) => e.ev === 'delivered');
-    expect(new Set(delivered.map((e) => (e as { id: string }).id)).size).toBe(2); // the replay case's message and this one
+    // Nothing invalid was ever delivered anywhere: every delivered id is one the node accepted.
+    const delivered = [...net.events.values()].flat().flatMap((e) => (e.ev === 'delivered' ? [e.id] : []));
+    expect(new Set(delivered)).toEqual(accepted);
   });
 });

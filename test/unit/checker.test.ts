@@ -109,12 +109,12 @@ describe('analyze', () => {
 
   it('counts rejections by every reason', () => {
     // Keyed by every reason: the compiler rejects this table if a reason is added and not tested.
-    const counts: Record<RejectReason, number> = { malformed: 1, schema: 2, oversized: 3, 'wrong-network': 4, 'bad-signature': 5, 'unknown-sender': 6, 'not-in-good-standing': 7, replay: 8, 'clock-skew': 9, unauthenticated: 10 };
+    const counts: Record<RejectReason, number> = { malformed: 1, schema: 2, oversized: 3, 'wrong-network': 4, 'bad-signature': 5, 'unknown-sender': 6, 'not-in-good-standing': 7, replay: 8, 'clock-skew': 9, unauthenticated: 10, equivocation: 11, 'rate-limited': 12, 'bad-receipt': 13 };
     const events = REJECT_REASONS.flatMap((reason) => Array.from({ length: counts[reason] }, (_, i) => rejected(reason, (i % 3) + 1)));
     const r = analyze(events, members3);
     expect(r.rejected).toEqual(counts);
-    expect(r.rejectedTotal).toBe(55);
-    expect(r.nodes.reduce((a, n) => a + n.rejected, 0)).toBe(55);
+    expect(r.rejectedTotal).toBe(91);
+    expect(r.nodes.reduce((a, n) => a + n.rejected, 0)).toBe(91);
     expect(formatReport(r)).toMatch(/bad-signature\s+5/);
   });
 

@@ -96,6 +96,8 @@ const VALID: { [T in FrameType]: Extract<InboundFrame, { type: T }> } = {
   propose: { type: 'propose', proposal: PROPOSAL },
   vote: { type: 'vote', proposal: PROPOSAL, sig: b64sig },
   certificates: { type: 'certificates', certs: [{ proposal: PROPOSAL, sigs: [{ node: 1, sig: b64sig }] }] },
+  accuse: { type: 'accuse', accusation: { net: NET, accused: 3, by: 1, kind: 'forged-receipt', at: T0, ref: ID, sig: b64sig } },
+  request: { type: 'request', change: PROPOSAL.change },
 };
 
 const omit = <T extends object, K extends keyof T>(o: T, k: K): Omit<T, K> => {
@@ -344,7 +346,7 @@ interface ValidationCase {
   seen?: [string, string][];
 }
 
-type ValidateReason = Extract<RejectReason, 'wrong-network' | 'clock-skew' | 'replay' | 'unknown-sender' | 'not-in-good-standing' | 'bad-signature'>;
+type ValidateReason = Extract<RejectReason, 'wrong-network' | 'clock-skew' | 'replay' | 'unknown-sender' | 'not-in-good-standing' | 'bad-signature' | 'equivocation'>;
 
 const INVALID: { [R in ValidateReason]: ValidationCase[] } = {
   'wrong-network': [{ name: 'signed for another testnet', msg: bcast({ net: 'other-testnet' }) }],
@@ -355,7 +357,9 @@ const INVALID: { [R in ValidateReason]: ValidationCase[] } = {
   replay: [
     { name: 'older than the replay window (less the skew)', msg: bcast({ ts: T0 - WINDOW + SKEW - 1 }) },
     { name: 'timestamp 0', msg: bcast({ ts: 0 }) },
-    { name: 'nonce reused by the same origin for another message', msg: bcast({ body: 'second' }), seen: [[`1:${unsigned.nonce}`, ID]] },
+  ],
+  equivocation: [
+    { name: 'nonce reused by the same origin for another message, validly signed', msg: bcast({ body: 'second' }), seen: [[`1:${unsigned.nonce}`, ID]] },
   ],
   'unknown-sender': [
     { name: 'a node id not in the directory', msg: bcast({ from: 99 }, strangerKey) },
@@ -373,6 +377,7 @@ const INVALID: { [R in ValidateReason]: ValidationCase[] } = {
     { name: 'body changed after signing', msg: { ...signed, body: 'changed' } },
     { name: 'a signature of 64 equal bytes', msg: { ...signed, sig: b64(64) } },
     { name: 'a 3-byte signature (no throw)', msg: { ...signed, sig: 'AAAA' } },
+    { name: 'a reused nonce with a bad signature: nobody can frame the origin', msg: { ...bcast({ body: 'second' }), body: 'third' }, seen: [[`1:${unsigned.nonce}`, ID]] },
   ],
 };
 
