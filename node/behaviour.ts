@@ -6,7 +6,7 @@ import { sha256, type KeyPair } from './crypto/index.js';
 import type { Behaviour } from './config.js';
 import { encodeFrame } from './wire/codec.js';
 import { signBroadcast } from './wire/messages.js';
-import type { Broadcast, Receipts, Relay } from './wire/schemas.js';
+import type { Broadcast, Receipts, Relay, Repair } from './wire/schemas.js';
 
 export type RelayFate = { kind: 'process' } | { kind: 'drop' } | { kind: 'delay'; ms: number };
 
@@ -21,13 +21,13 @@ export function relayFate(b: Behaviour, id: string, copy: number): RelayFate {
 }
 
 /**
- * An outgoing frame as a byzantine node sends it: `corrupt` alters every relayed body (its signature
+ * An outgoing frame as a byzantine node sends it: `corrupt` alters every relayed or repaired body (its signature
  * then fails); `forge-receipt` adds a receipt with a made-up signature for a member that has none.
  */
 export function tamper(b: Behaviour, data: string, members: readonly number[], now: number): string {
-  if (b.kind === 'corrupt' && data.startsWith('{"type":"relay"')) {
-    const relay = JSON.parse(data) as Relay;
-    return encodeFrame({ ...relay, msg: { ...relay.msg, body: `${relay.msg.body}~` } });
+  if (b.kind === 'corrupt' && (data.startsWith('{"type":"relay"') || data.startsWith('{"type":"repair"'))) {
+    const frame = JSON.parse(data) as Relay | Repair;
+    return encodeFrame({ ...frame, msg: { ...frame.msg, body: `${frame.msg.body}~` } });
   }
   if (b.kind === 'forge-receipt' && data.startsWith('{"type":"receipts"')) {
     const frame = JSON.parse(data) as Receipts;

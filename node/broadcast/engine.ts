@@ -141,8 +141,13 @@ export class BroadcastEngine {
       return accept(id);
     }
     const verdict = this.validate(relay.msg, id, now);
-    if (!verdict.ok) return verdict;
-    if (!this.d.directory().isMember(relay.entry)) return reject('not-in-good-standing', `entry ${relay.entry}`);
+    const refused = !verdict.ok ? verdict : !this.d.directory().isMember(relay.entry) ? reject<string>('not-in-good-standing', `entry ${relay.entry}`) : undefined;
+    if (refused && !refused.ok) {
+      // Refused for what the message is (its origin equivocates or floods, its entry is suspended...),
+      // not for what the relay did to it: ack, so the sender does not retry and take us for a withholder.
+      if (refused.reason !== 'bad-signature') this.ack(peer, id);
+      return refused;
+    }
     const state = newMessageState(id, relay.msg, relay.entry, relay.strategy, encodeFrame(relay));
     state.upstream.add(peer);
     this.deliver(state, peer, 'relay');

@@ -52,14 +52,14 @@ export class AccusationBook {
     if (!had || had.at < a.at) of.set(a.by, a);
   }
 
-  /** Fresh accusations of `accused`, one per accuser. */
-  of(accused: number, now: number): Accusation[] {
-    return [...(this.book.get(accused)?.values() ?? [])].filter((a) => a.at >= now - this.windowMs);
+  /** Fresh accusations of `accused`, one per accuser, by accusers still in good standing in `dir`. */
+  of(accused: number, now: number, dir: Directory): Accusation[] {
+    return [...(this.book.get(accused)?.values() ?? [])].filter((a) => a.at >= now - this.windowMs && dir.isMember(a.by));
   }
 
-  /** Accused members with at least `need` fresh accusers. */
-  ripe(need: number, now: number): number[] {
-    return [...this.book.keys()].filter((id) => this.of(id, now).length >= need).sort((a, b) => a - b);
+  /** Accused members with at least `need` such accusers. */
+  ripe(need: number, now: number, dir: Directory): number[] {
+    return [...this.book.keys()].filter((id) => this.of(id, now, dir).length >= need).sort((a, b) => a - b);
   }
 
   forget(accused: number): void {

@@ -38,7 +38,7 @@ export type JoinRefusal = RegisterRefusal | 'not-in-good-standing' | 'not-certif
 export type JoinOutcome = { ok: true; id: number; certificates: QuorumCertificate[] } | { ok: false; reason: JoinRefusal; detail: string };
 
 interface Pending { proposal: ChangeProposal; key: string; sigs: Map<number, MemberSignature>; until: number }
-interface Wanted { change: DirectoryChange; sentAt: number; until: number }
+interface Wanted { change: DirectoryChange; sentAt: number; until: number; proposedAt: number }
 
 const MAX_CHAIN = 100_000;
 
@@ -127,14 +127,16 @@ export class MembershipService {
     const dir = this.dir;
     const self = this.d.self;
     const status = dir.entry(self)?.status;
-    if (status === 'DOWN' || status === 'UNRELIABLE') this.want({ kind: 'up', node: self, evidence: { reason: 'rejoin', by: self, at: now } }, now);
+    // A suspended node sits out suspensionMinMs (as far as it knows) before it asks to come back.
+    const sittingOut = status === 'UNRELIABLE' && now - (this.suspendedAt.get(self) ?? -Infinity) < this.d.params.suspensionMinMs;
+    if ((status === 'DOWN' || status === 'UNRELIABLE') && !sittingOut) this.want({ kind: 'up', node: self, evidence: { reason: 'rejoin', by: self, at: now } }, now);
     if (!this.isMember) return;
     for (const id of this.detector.dead()) {
       if (dir.isMember(id)) this.want({ kind: 'down', node: id, evidence: { reason: 'probe-timeout', by: self, at: now } }, now);
     }
-    for (const id of this.book.ripe(accusersNeeded(dir.members.length), now)) {
+    for (const id of this.book.ripe(accusersNeeded(dir.members.length), now, dir)) {
       if (dir.isMember(id) && id !== self) {
-        this.want({ kind: 'suspend', node: id, evidence: { reason: 'misbehaviour', by: self, at: now }, accusations: this.book.of(id, now) }, now);
+        this.want({ kind: 'suspend', node: id, evidence: { reason: 'misbehaviour', by: self, at: now }, accusations: this.book.of(id, now, dir).slice(0, 1000) }, now);
       }
     }
   }
@@ -143,7 +145,7 @@ export class MembershipService {
   private want(change: DirectoryChange, now: number, holdMs = 2 * this.d.params.proposalTimeoutMs): void {
     const key = changeKey(change);
     const had = this.wanted.get(key);
-    this.wanted.set(key, { change, sentAt: had?.sentAt ?? -Infinity, until: Math.max(had?.until ?? 0, now + holdMs) });
+    this.wanted.set(key, { change, sentAt: had?.sentAt ?? -Infinity, until: Math.max(had?.until ?? 0, now + holdMs), proposedAt: had?.proposedAt ?? -Infinity });
   }
 
   /**
@@ -152,7 +154,9 @@ export class MembershipService {
    */
   private pursueWants(now: number): void {
     const dir = this.dir;
-    let proposable: DirectoryChange | undefined;
+    // Ours to propose: the one proposed longest ago first, so a change that cannot get its quorum yet
+    // (a rejoin before its time) never starves the others.
+    let proposable: { w: Wanted; change: DirectoryChange } | undefined;
     for (const [key, w] of this.wanted) {
       const c = w.change.kind === 'register' ? { ...w.change, node: nextNodeId(dir) } : w.change;
       if (w.until < now || !checkProposal({ net: dir.network, epoch: dir.epoch + 1, prev: dir.hash, change: c }, dir).ok) {
@@ -160,13 +164,18 @@ export class MembershipService {
         continue;
       }
       const coordinator = this.coordinator(c.node);
-      if (coordinator === this.d.self) proposable ??= c;
+      if (coordinator === this.d.self) {
+        if (!proposable || w.proposedAt < proposable.w.proposedAt) proposable = { w, change: c };
+      }
       else if (coordinator !== undefined && now - w.sentAt >= this.d.params.proposalTimeoutMs / 2) {
         w.sentAt = now;
         this.d.send(coordinator, encodeFrame({ type: 'request', change: c } satisfies Request));
       }
     }
-    if (proposable && !this.mine && now >= this.quietUntil) this.propose(proposable);
+    if (proposable && !this.mine && now >= this.quietUntil) {
+      proposable.w.proposedAt = now;
+      this.propose(proposable.change);
+    }
   }
 
   private coordinator(subject: number): number | undefined {

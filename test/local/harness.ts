@@ -7,6 +7,9 @@ import {
   type NodeEvent, type Proof, type ProtocolParams, type RunningNode, type StrategyName,
 } from '../../node/index.js';
 import type { ImpairmentProfileInput } from '../../node/impairment/index.js';
+import { issueCredential } from '../../node/membership/admission.js';
+import { enrol } from '../../node/membership/enrol.js';
+import type { QuorumCertificate } from '../../node/wire/schemas.js';
 
 export interface TestnetOptions {
   nodes: number;
@@ -21,6 +24,8 @@ export interface TestnetOptions {
   controlToken?: string;
   /** Impairment profile every node starts with. */
   impairment?: ImpairmentProfileInput;
+  /** Test-only behaviours by node id (byzantine nodes); `unreliable` is shorthand for the seed's kind. */
+  behaviours?: Record<number, Behaviour>;
 }
 
 export interface Testnet {
@@ -34,6 +39,10 @@ export interface Testnet {
   /** Stops one node (as if killed); `start` brings it back with the same config and event log. */
   kill(id: number): Promise<void>;
   start(id: number): Promise<void>;
+  /** A new node (key derived from `name`) registers by quorum through `via` and starts as the id it was given. */
+  enrol(name: string, via: number): Promise<number>;
+  /** The testnet authority's key: it issues admission credentials. */
+  authority: ReturnType<typeof deriveKeyPair>;
   stop(): Promise<void>;
 }
 
@@ -52,19 +61,24 @@ export async function freePorts(n: number): Promise<number[]> {
 
 export async function startTestnet(o: TestnetOptions): Promise<Testnet> {
   const seed = o.seed ?? 'test';
-  const ports = await freePorts(o.nodes);
-  const keys = Array.from({ length: o.nodes }, (_, i) => deriveKeyPair(seed, 'node', i + 1));
+  const genesisPorts = await freePorts(o.nodes);
+  const ports = new Map(genesisPorts.map((p, i) => [i + 1, p]));
+  const keys = new Map(Array.from({ length: o.nodes }, (_, i) => [i + 1, deriveKeyPair(seed, 'node', i + 1)]));
   const clientKey = deriveKeyPair(seed, 'client', 0);
+  const authority = deriveKeyPair(seed, 'authority', 0);
   const data: DirectoryData = {
     network: `test-${randomBytes(4).toString('hex')}`,
     epoch: 0,
     neighborhoodSize: o.neighborhoodSize ?? 15,
-    nodes: keys.map((k, i) => ({
-      id: i + 1, host: '127.0.0.1', port: ports[i]!, publicKey: k.publicKey.toString('base64'),
-      status: (o.down ?? []).includes(i + 1) ? ('DOWN' as const) : ('UP' as const),
+    nodes: [...keys].map(([id, k]) => ({
+      id, host: '127.0.0.1', port: ports.get(id)!, publicKey: k.publicKey.toString('base64'),
+      status: (o.down ?? []).includes(id) ? ('DOWN' as const) : ('UP' as const),
     })),
     initiators: [{ name: 'client', publicKey: clientKey.publicKey.toString('base64') }],
+    authority: authority.publicKey.toString('base64'),
   };
+  /** What a node starts from: genesis, or for a registered node the directory and chain it was certified into. */
+  const origins = new Map<number, { directory: DirectoryData; chain: QuorumCertificate[] }>();
   const dead = new Set([...(o.dead ?? []), ...(o.down ?? [])]);
   const unreliable = new Set(o.unreliable ?? []);
   const nodes = new Map<number, RunningNode>();
@@ -74,17 +88,18 @@ export async function startTestnet(o: TestnetOptions): Promise<Testnet> {
     const sink = memorySink(id);
     sink.events.push(...(events.get(id) ?? []));
     events.set(id, sink.events);
-    const behaviour: Behaviour = unreliable.has(id)
+    const behaviour: Behaviour = o.behaviours?.[id] ?? (unreliable.has(id)
       ? { kind: 'unreliable', dropRate: 0.2, maxDelayMs: 200, seed: `${seed}/${id}` }
-      : { kind: 'honest' };
+      : { kind: 'honest' });
+    const origin = origins.get(id);
     // What the node delivered before a restart, as a process node reads it back from its event log.
     const previouslyDelivered = sink.events.flatMap((e) => (e.ev === 'delivered' ? [{ id: e.id, t: e.t }] : []));
     nodes.set(id, await startNode({
-      id, privateKey: keys[id - 1]!.seed.toString('hex'), listen: { host: '127.0.0.1', port: ports[id - 1]! },
-      directory: data, params: o.params ?? {}, behaviour,
+      id, privateKey: keys.get(id)!.seed.toString('hex'), listen: { host: '127.0.0.1', port: ports.get(id)! },
+      directory: origin?.directory ?? data, params: o.params ?? {}, behaviour,
       ...(o.controlToken !== undefined && { control: { token: o.controlToken } }),
       ...(o.impairment !== undefined && { impairment: o.impairment }),
-    }, { events: sink, previouslyDelivered }));
+    }, { events: sink, previouslyDelivered, ...(origin && { chain: origin.chain }) }));
   };
   await Promise.all(live.map(start));
   return {
@@ -93,8 +108,23 @@ export async function startTestnet(o: TestnetOptions): Promise<Testnet> {
       await nodes.get(id)?.stop();
       nodes.delete(id);
     },
-    dir: new Directory(data), nodes, events, live, clientKey, nodeKey: (id) => keys[id - 1]!,
-    url: (id) => `ws://127.0.0.1:${ports[id - 1]!}/`,
+    enrol: async (name, via) => {
+      const key = deriveKeyPair(seed, name, 0);
+      const [port] = await freePorts(1);
+      const enrolled = await enrol({
+        genesis: data, key, credential: issueCredential(authority, data.network, key.publicKey.toString('base64')),
+        at: { host: '127.0.0.1', port: port! }, bootstrap: [`http://127.0.0.1:${ports.get(via)!}`],
+      });
+      keys.set(enrolled.id, key);
+      ports.set(enrolled.id, port!);
+      origins.set(enrolled.id, { directory: enrolled.directory, chain: enrolled.chain });
+      live.push(enrolled.id);
+      await start(enrolled.id);
+      return enrolled.id;
+    },
+    authority,
+    dir: new Directory(data), nodes, events, live, clientKey, nodeKey: (id) => keys.get(id)!,
+    url: (id) => `ws://127.0.0.1:${ports.get(id)!}/`,
     stop: async () => { await Promise.all([...nodes.values()].map((n) => n.stop())); },
   };
 }
@@ -131,6 +161,22 @@ export async function broadcast(net: Testnet, via: number, body: string, strateg
     const a = await accepted;
     if (a.type !== 'accepted') throw new Error(`rejected: ${String(a.reason)} ${String(a.detail)}`);
     return (await proofP).proof;
+  } finally {
+    ws.close();
+  }
+}
+
+/** Submits a broadcast as the trusted client and resolves with its id once accepted (no proof awaited). */
+export async function publish(net: Testnet, via: number, body: string): Promise<string> {
+  const ws = await openSocket(net.url(via));
+  try {
+    const msg = signBroadcast(net.clientKey, { net: net.dir.network, from: 'client', nonce: randomBytes(16).toString('hex'), ts: Date.now(), body });
+    const r = ++req;
+    const answer = nextFrame(ws, (f) => (f.type === 'accepted' || f.type === 'rejected') && f.req === r);
+    ws.send(JSON.stringify({ type: 'submit', req: r, msg }));
+    const a = await answer;
+    if (a.type !== 'accepted') throw new Error(`rejected by node ${via}: ${String(a.reason)} ${String(a.detail)}`);
+    return a.id as string;
   } finally {
     ws.close();
   }
