@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { DirectoryData } from './directory/schema.js';
 import { ImpairmentProfile } from './impairment/profile.js';
-import { NodeId, StrategyName } from './wire/schemas.js';
+import { NodeId, Signature, StrategyName } from './wire/schemas.js';
 
 /** Protocol parameters: one object, documented defaults (docs/protocol.md#parameters). */
 export const ProtocolParams = z.object({
@@ -111,3 +111,23 @@ export const NodeConfig = z.object({
 export type NodeConfig = z.infer<typeof NodeConfig>;
 export const NODE_CONFIG_NEEDS_ONE_DIRECTORY = 'give exactly one of directory and directoryPath';
 export type NodeConfigInput = z.input<typeof NodeConfig>;
+
+/**
+ * A node that is not in genesis and joins by quorum (`node dist/node/main.js --enrol FILE`,
+ * docs/membership.md#registration): its key, the authority's credential for it, genesis, and members
+ * to ask. Once admitted it keeps its id, directory and certificate chain in `enrolledPath`, so a
+ * restart resumes as that node instead of registering again.
+ */
+export const EnrolConfig = NodeConfig.omit({ id: true, directory: true, directoryPath: true }).extend({
+  /** The genesis directory (the same genesis.json the other nodes start from). */
+  directoryPath: z.string(),
+  /** The testnet authority's admission credential for this key (base64 Ed25519 signature). */
+  credential: Signature,
+  /** Members' HTTP base URLs, asked in turn. */
+  bootstrap: z.array(z.string().url()).min(1),
+  /** How peers reach this node, as the directory will list it; default: `listen`. */
+  advertise: z.object({ host: z.string().min(1), port: z.number().int().min(1).max(65535) }).optional(),
+  /** Where the admission (id, directory, chain) is kept across restarts. */
+  enrolledPath: z.string(),
+});
+export type EnrolConfig = z.infer<typeof EnrolConfig>;

@@ -1,32 +1,36 @@
 #!/usr/bin/env node
-// Process entry of one node. Two modes, both exit cleanly on SIGTERM/SIGINT:
+// Process entry of one node. Three modes, all exit cleanly on SIGTERM/SIGINT:
 //   node dist/node/main.js --config FILE     a NodeConfig written by `spinoza up`
+//   node dist/node/main.js --enrol FILE      an EnrolConfig: join a running testnet by quorum
+//                                            (docs/membership.md#registration)
 //   node dist/node/main.js --join URL        register with the registrar at URL (compose replicas;
 //                                            docs/compose.md). Env: SPINOZA_JOIN, PORT (7000),
 //                                            SPINOZA_ADMISSION_SECRET, SPINOZA_STATE_DIR (/tmp/spinoza),
 //                                            SPINOZA_ADVERTISE, SPINOZA_AUTHORITY.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { NodeConfig } from './config.js';
+import { EnrolConfig, NodeConfig } from './config.js';
+import { startEnrolledNode } from './membership/enrolled-node.js';
 import { startJoinedNode, type JoinedNode } from './membership/joined-node.js';
 import { startNode } from './node.js';
 
 const USAGE = 'usage: node dist/node/main.js --config FILE   (a NodeConfig JSON written by `spinoza up`)\n' +
+  '       node dist/node/main.js --enrol FILE    (an EnrolConfig JSON: register by quorum, then serve)\n' +
   '       node dist/node/main.js --join URL [--port N] [--state-dir DIR] [--advertise HOST]   (register with a registrar)\n';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      config: { type: 'string' }, join: { type: 'string' }, port: { type: 'string' },
+      config: { type: 'string' }, enrol: { type: 'string' }, join: { type: 'string' }, port: { type: 'string' },
       'state-dir': { type: 'string' }, advertise: { type: 'string' }, help: { type: 'boolean' },
     },
   });
-  const join = values.join ?? (values.config ? undefined : process.env.SPINOZA_JOIN || undefined);
-  if (values.help || (!values.config && !join)) {
+  const join = values.join ?? (values.config || values.enrol ? undefined : process.env.SPINOZA_JOIN || undefined);
+  if (values.help || (!values.config && !values.enrol && !join)) {
     process.stderr.write(USAGE);
     process.exit(values.help ? 0 : 2);
   }
-  const stop = join ? await startJoined(join, values) : await startFromConfig(values.config!);
+  const stop = join ? await startJoined(join, values) : values.enrol ? await startEnrolled(values.enrol) : await startFromConfig(values.config!);
   let stopping = false;
   const onSignal = (): void => {
     if (stopping) return;
@@ -45,6 +49,18 @@ async function startFromConfig(path: string): Promise<() => Promise<void>> {
     process.exit(2);
   }
   const node = await startNode(parsed.data);
+  process.stderr.write(`node ${node.id} listening on ${parsed.data.listen.host}:${node.port}\n`);
+  return () => node.stop();
+}
+
+async function startEnrolled(path: string): Promise<() => Promise<void>> {
+  const parsed = EnrolConfig.safeParse(JSON.parse(readFileSync(path, 'utf8')));
+  if (!parsed.success) {
+    const i = parsed.error.issues[0];
+    process.stderr.write(`error[config-invalid]: ${path}: ${i?.path.join('.')}: ${i?.message}\n`);
+    process.exit(2);
+  }
+  const node = await startEnrolledNode(parsed.data, {}, (line) => process.stderr.write(`${line}\n`));
   process.stderr.write(`node ${node.id} listening on ${parsed.data.listen.host}:${node.port}\n`);
   return () => node.stop();
 }

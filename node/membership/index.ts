@@ -10,3 +10,7 @@ export { startRegistrar, type RegistrarConfig, type RunningRegistrar } from './r
 export { registrarMemorySink, registrarNdjsonSink, type RegistrarSink } from './registrar-events.js';
 export * from './quorum.js';
 export { FailureDetector, type DetectorOptions, type DetectorAction, type DetectorEvent, type DetectorOutput, type MemberState } from './detector.js';
+export * from './accusations.js';
+export { checkAdmission, issueCredential, makeAdmission, nextNodeId, type AdmissionVerdict } from './admission.js';
+export { enrol, followChain, JoinRefusedError, type EnrolOptions, type Enrolled } from './enrol.js';
+export { MembershipService, type JoinOutcome, type JoinRefusal } from './service.js';
