@@ -68,8 +68,8 @@ const CASES: { [R in RejectReason]: (ws: WebSocket) => Promise<void> } = {
     await submit(ws, msg({ from: 3, body: 'one too many' }, net.nodeKey(3)));
   },
   'bad-receipt': async (ws) => {
-    // While TARGET still gathers receipts for a broadcast it entered, "node 5" reports one for node 2 it never signed.
-    const proof = await broadcast(net, TARGET, 'receipts wanted');
+    // While TARGET still passes receipts up for a broadcast it relayed, "node 5" reports one for node 2 it never signed.
+    const proof = await broadcast(net, 1, 'receipts wanted');
     accepted.add(proof.id);
     await asNode(ws, 5);
     ws.send(JSON.stringify({ type: 'receipts', id: proof.id, receipts: [{ node: 2, at: Date.now(), sig: randomBytes(64).toString('base64') }], unreached: [], complete: [] }));
