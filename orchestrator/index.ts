@@ -2,6 +2,7 @@
 export { up, type UpOptions, type UpResult } from './up.js';
 export { down, type DownOptions, type DownResult } from './down.js';
 export { status, type RunStatus, type NodeStatus, type NodeRole } from './status.js';
+export { fetchDirectory, summarizeDirectories, type DirectorySnapshot, type DirectorySummary, type NodeDirectoryView } from './directory-view.js';
 export { broadcast, connectRunClient, sendBroadcast, type BroadcastOptions, type RunBroadcastResult, type RunClient } from './broadcast.js';
 export { verify, type VerifyOptions, type VerifyResult } from './verify.js';
 export { report, type RunReport } from './report.js';

@@ -1,5 +1,7 @@
-// `status`: every node of the current run with its role, unit state and health.
+// `status`: every node of the current run with its role, unit state and health, and the directory
+// each node holds (its epoch and its own status in it), summed up: latest epoch, who agrees, who is DOWN.
 import { backendFor } from './backends/backend.js';
+import { fetchDirectory, summarizeDirectories, viewOf, type DirectorySnapshot, type DirectorySummary, type NodeDirectoryView } from './directory-view.js';
 import { fetchHealth, mapLimit } from './health.js';
 import { openRun } from './run.js';
 
@@ -19,6 +21,10 @@ export interface NodeStatus {
   epoch: number | null;
   /** Why /health failed, when it did. */
   error?: string;
+  /** The directory this node holds (GET /directory): null when it did not answer. */
+  directory: NodeDirectoryView | null;
+  /** Why GET /directory failed on a node that answered /health. */
+  directoryError?: string;
 }
 
 export interface RunStatus {
@@ -32,6 +38,8 @@ export interface RunStatus {
   /** Live nodes answering /health, out of `live`. */
   healthy: number;
   live: number;
+  /** The nodes' directories together; null when no node answered GET /directory. */
+  directory: DirectorySummary | null;
 }
 
 export async function status(opts: { home: string; signal?: AbortSignal; timeoutMs?: number }): Promise<RunStatus> {
@@ -41,15 +49,19 @@ export async function status(opts: { home: string; signal?: AbortSignal; timeout
   const live = new Set(record.live);
   const unreliable = new Set(record.unreliable);
   const pids = new Map(record.processes.map((p) => [p.id, p.pid]));
+  const ask = { timeoutMs: opts.timeoutMs ?? 1_000, ...(opts.signal && { signal: opts.signal }) };
+  const snapshots = new Map<number, DirectorySnapshot>();
   const nodes = await mapLimit(directory.nodes, 32, async (n): Promise<NodeStatus> => {
     const role: NodeRole = !live.has(n.id) ? 'dead' : unreliable.has(n.id) ? 'unreliable' : 'live';
     const base = { id: n.id, address: `${n.host}:${n.port}`, role, status: n.status, pid: pids.get(n.id) ?? null };
-    if (role === 'dead') return { ...base, running: null, health: 'n/a', epoch: null };
-    const h = await fetchHealth(n, { timeoutMs: opts.timeoutMs ?? 1_000, ...(opts.signal && { signal: opts.signal }) });
+    if (role === 'dead') return { ...base, running: null, health: 'n/a', epoch: null, directory: null };
+    const h = await fetchHealth(n, ask);
     const unit = running.get(n.id) ?? false;
-    return h.ok
-      ? { ...base, running: unit, health: 'ok', epoch: h.epoch }
-      : { ...base, running: unit, health: 'down', epoch: null, error: h.error };
+    if (!h.ok) return { ...base, running: unit, health: 'down', epoch: null, error: h.error, directory: null };
+    const d = await fetchDirectory(n, directory.network, ask);
+    if (!d.ok) return { ...base, running: unit, health: 'ok', epoch: h.epoch, directory: null, directoryError: d.error };
+    snapshots.set(n.id, d.snapshot);
+    return { ...base, running: unit, health: 'ok', epoch: h.epoch, directory: viewOf(n.id, d.snapshot) };
   });
   return {
     runId: record.runId,
@@ -61,5 +73,6 @@ export async function status(opts: { home: string; signal?: AbortSignal; timeout
     nodes,
     healthy: nodes.filter((n) => n.health === 'ok').length,
     live: record.live.length,
+    directory: summarizeDirectories(directory.nodes.map((n) => n.id), snapshots),
   };
 }

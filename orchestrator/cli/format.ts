@@ -2,7 +2,8 @@
 import type { DeliverySummary } from '../../client/index.js';
 import type { UpProgress } from '../backends/backend.js';
 import type { DownResult } from '../down.js';
-import type { RunStatus } from '../status.js';
+import type { DirectorySummary } from '../directory-view.js';
+import type { NodeStatus, RunStatus } from '../status.js';
 import type { UpResult } from '../up.js';
 
 const ids = (xs: readonly number[], max = 20): string =>
@@ -50,12 +51,37 @@ export function formatUp(r: UpResult): string {
 
 export function formatStatus(s: RunStatus): string {
   const header = `run ${s.runId} (${s.backend}, ${s.state}) · network ${s.network} · ${s.healthy}/${s.live} live nodes healthy\n` +
-    `state dir: ${s.runDir}\n`;
+    `state dir: ${s.runDir}\n` + `${formatDirectorySummary(s.directory)}\n`;
   const rows = s.nodes.map((n) => [
     String(n.id), n.address, n.role, n.status, n.pid === null ? '–' : String(n.pid),
     n.running === null ? '–' : n.running ? 'yes' : 'no', n.health === 'down' ? `down (${n.error ?? '?'})` : n.health,
+    epochCell(n, s.directory), n.directory?.status ?? (n.directoryError !== undefined ? `? (${n.directoryError})` : '–'),
   ]);
-  return header + table(['ID', 'ADDRESS', 'ROLE', 'DIRECTORY', 'PID', 'RUNNING', 'HEALTH'], rows);
+  return header + table(['ID', 'ADDRESS', 'ROLE', 'GENESIS', 'PID', 'RUNNING', 'HEALTH', 'EPOCH', 'SELF'], rows);
+}
+
+/** The node's directory epoch, marked when it lags the latest one or holds another snapshot of it. */
+function epochCell(n: NodeStatus, latest: DirectorySummary | null): string {
+  if (n.directory === null) return '–';
+  const { epoch, hash } = n.directory;
+  if (latest === null || epoch < latest.epoch) return `${epoch}${latest ? ' (behind)' : ''}`;
+  return hash === latest.hash ? String(epoch) : `${epoch} (fork ${hash.slice(0, 8)})`;
+}
+
+/** One line: the latest directory, how many nodes hold it, and who is not UP in it. */
+export function formatDirectorySummary(d: DirectorySummary | null): string {
+  if (d === null) return 'directory: no node answered GET /directory';
+  const parts = [
+    `directory: epoch ${d.epoch} (${d.hash.slice(0, 8)}) held by ${d.agree}/${d.answered} answering nodes`,
+    ...(d.behind.length > 0 ? [`behind: ${ids(d.behind)}`] : []),
+    ...(d.divergent.length > 0 ? [`FORK at epoch ${d.epoch}: ${ids(d.divergent)}`] : []),
+    `DOWN: ${ids(d.down)}`,
+    `UNRELIABLE: ${ids(d.unreliable)}`,
+    `NEW: ${ids(d.new)}`,
+    ...Object.entries(d.other).map(([status, xs]) => `${status}: ${ids(xs)}`),
+    `registered after genesis: ${ids(d.registered)}`,
+  ];
+  return parts.join(' · ');
 }
 
 export function formatDown(r: DownResult): string {

@@ -71,11 +71,19 @@ describe('spinoza CLI', () => {
 
     const st = await spinoza(home, 'status', '--json');
     expect(st.code).toBe(0);
-    const status = JSON.parse(st.stdout) as { runId: string; healthy: number; nodes: { id: number; pid: number; health: string; address: string }[] };
+    const status = JSON.parse(st.stdout) as {
+      runId: string; healthy: number; directory: Record<string, unknown>;
+      nodes: { id: number; pid: number; health: string; address: string; epoch: number; directory: { epoch: number; status: string } }[];
+    };
     expect(status.runId).toBe(started.runId);
     expect(status.healthy).toBe(NODES);
     expect(status.nodes.map((n) => n.health)).toEqual(Array(NODES).fill('ok'));
     expect(status.nodes[0]!.address).toBe(`127.0.0.1:${basePort}`);
+    // Each node's own directory (GET /directory): genesis, epoch 0, itself UP; all of them hold the same one.
+    expect(status.nodes.map((n) => [n.epoch, n.directory.epoch, n.directory.status])).toEqual(Array(NODES).fill([0, 0, 'UP']));
+    expect(status.directory).toMatchObject({ epoch: 0, agree: NODES, answered: NODES, behind: [], divergent: [], down: [], unreliable: [], new: [], registered: [] });
+    const text = await spinoza(home, 'status');
+    expect(text.stdout).toMatch(new RegExp(`^directory: epoch 0 \\([0-9a-f]{8}\\) held by ${NODES}/${NODES} answering nodes · DOWN: none · UNRELIABLE: none · NEW: none · registered after genesis: none$`, 'm'));
     const pids = status.nodes.map((n) => n.pid);
     expect(pids.every(alive)).toBe(true);
 
@@ -122,8 +130,9 @@ describe('spinoza CLI', () => {
       const again = await spinoza(home, 'up', '--nodes', '3', '--base-port', String(basePort + 3));
       expect(again.stderr).toMatch(/^error\[run-active\]/);
 
-      const st = JSON.parse((await spinoza(home, 'status', '--json')).stdout) as { nodes: { id: number; role: string }[] };
+      const st = JSON.parse((await spinoza(home, 'status', '--json')).stdout) as { nodes: { id: number; role: string; directory: unknown }[] };
       const dead = st.nodes.find((n) => n.role === 'dead')!.id;
+      expect(st.nodes.find((n) => n.id === dead)!.directory).toBeNull(); // never started: no directory of its own
       const viaDead = await spinoza(home, 'broadcast', 'x', '--via', String(dead));
       expect(viaDead.stderr).toMatch(/^error\[unknown-node\]: node \d is dead/);
       const viaNone = await spinoza(home, 'logs', '99');
