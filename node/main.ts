@@ -9,6 +9,7 @@
 //                                            SPINOZA_ADVERTISE, SPINOZA_AUTHORITY.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import type { z } from 'zod';
 import { EnrolConfig, NodeConfig } from './config.js';
 import { startEnrolledNode } from './membership/enrolled-node.js';
 import { startJoinedNode, type JoinedNode } from './membership/joined-node.js';
@@ -41,27 +42,26 @@ async function main(): Promise<void> {
   process.on('SIGINT', onSignal);
 }
 
+/** Reads and validates a config file; exits 2 with the first bad field named. */
+function readConfig<T>(schema: z.ZodType<T>, path: string): T {
+  const parsed = schema.safeParse(JSON.parse(readFileSync(path, 'utf8')));
+  if (parsed.success) return parsed.data;
+  const i = parsed.error.issues[0];
+  process.stderr.write(`error[config-invalid]: ${path}: ${i?.path.join('.')}: ${i?.message}\n`);
+  process.exit(2);
+}
+
 async function startFromConfig(path: string): Promise<() => Promise<void>> {
-  const parsed = NodeConfig.safeParse(JSON.parse(readFileSync(path, 'utf8')));
-  if (!parsed.success) {
-    const i = parsed.error.issues[0];
-    process.stderr.write(`error[config-invalid]: ${path}: ${i?.path.join('.')}: ${i?.message}\n`);
-    process.exit(2);
-  }
-  const node = await startNode(parsed.data);
-  process.stderr.write(`node ${node.id} listening on ${parsed.data.listen.host}:${node.port}\n`);
+  const config = readConfig(NodeConfig, path);
+  const node = await startNode(config);
+  process.stderr.write(`node ${node.id} listening on ${config.listen.host}:${node.port}\n`);
   return () => node.stop();
 }
 
 async function startEnrolled(path: string): Promise<() => Promise<void>> {
-  const parsed = EnrolConfig.safeParse(JSON.parse(readFileSync(path, 'utf8')));
-  if (!parsed.success) {
-    const i = parsed.error.issues[0];
-    process.stderr.write(`error[config-invalid]: ${path}: ${i?.path.join('.')}: ${i?.message}\n`);
-    process.exit(2);
-  }
-  const node = await startEnrolledNode(parsed.data, {}, (line) => process.stderr.write(`${line}\n`));
-  process.stderr.write(`node ${node.id} listening on ${parsed.data.listen.host}:${node.port}\n`);
+  const config = readConfig(EnrolConfig, path);
+  const node = await startEnrolledNode(config, {}, (line) => process.stderr.write(`${line}\n`));
+  process.stderr.write(`node ${node.id} listening on ${config.listen.host}:${node.port}\n`);
   return () => node.stop();
 }
 
