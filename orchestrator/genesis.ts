@@ -2,10 +2,11 @@
 // Same manifest and seed give the same keys, ids and directory; only the network id is salted per run.
 import { deriveKeyPair, sha256, type KeyPair } from '../node/crypto/index.js';
 import { authorityKey, CLIENT_NAME, clientKey, networkId } from '../node/membership/authority.js';
-import { ProtocolParams, type NodeConfig } from '../node/config.js';
+import { Behaviour, ProtocolParams, type EnrolConfig, type NodeConfig } from '../node/config.js';
+import { issueCredential } from '../node/membership/admission.js';
 import type { DirectoryData } from '../node/directory/schema.js';
 import { initialProfile } from './impair/profiles.js';
-import type { Manifest } from './manifest.js';
+import { BYZANTINE_KINDS, type ByzantineKind, type Manifest } from './manifest.js';
 import type { RunLayout } from './state.js';
 
 // Shared with the compose registrar, which derives the same from its seed (node/membership/authority.ts).
@@ -16,7 +17,12 @@ export interface Roles {
   dead: number[];
   /** Started with the `unreliable` behaviour. */
   unreliable: number[];
-  /** Every started node (honest and unreliable), ascending. */
+  /**
+   * Started with a byzantine behaviour (manifest faults.byzantine), ascending by id. Not in `live`:
+   * nobody counts on them to deliver, and the other members suspend them (docs/membership.md#misbehaviour).
+   */
+  byzantine: { id: number; kind: ByzantineKind }[];
+  /** Every started node expected to deliver (honest and unreliable), ascending. */
   live: number[];
 }
 
@@ -29,6 +35,8 @@ export interface Genesis {
 }
 
 export const nodeKey = (seed: string, id: number): KeyPair => deriveKeyPair(seed, 'node', id);
+/** The key of the k-th node `spinoza join` adds (k counts on across calls; run.json keeps it). */
+export const joinerKey = (seed: string, k: number): KeyPair => deriveKeyPair(seed, 'joiner', k);
 export const nodePort = (m: Pick<Manifest, 'basePort'>, id: number): number => m.basePort + id - 1;
 
 /**
@@ -66,15 +74,22 @@ export function seededOrder(seed: string, label: string, n: number): number[] {
   return ids;
 }
 
-/** Which node ids are dead and which unreliable: disjoint, seeded, within 1..nodes. */
+/**
+ * Which node ids are dead, unreliable and byzantine (of which kind): disjoint, seeded, within 1..nodes.
+ * One seeded order is cut in that sequence, so adding byzantine nodes leaves dead and unreliable as they were.
+ */
 export function selectRoles(m: Pick<Manifest, 'seed' | 'nodes' | 'faults'>): Roles {
   const order = seededOrder(m.seed, 'faults', m.nodes);
   const asc = (xs: number[]): number[] => xs.sort((a, b) => a - b);
-  const dead = asc(order.slice(0, m.faults.dead));
-  const unreliable = asc(order.slice(m.faults.dead, m.faults.dead + m.faults.unreliable));
-  const deadSet = new Set(dead);
-  const live = Array.from({ length: m.nodes }, (_, i) => i + 1).filter((id) => !deadSet.has(id));
-  return { dead, unreliable, live };
+  let next = 0;
+  const take = (n: number): number[] => order.slice(next, (next += n));
+  const dead = asc(take(m.faults.dead));
+  const unreliable = asc(take(m.faults.unreliable));
+  const byzantine = BYZANTINE_KINDS.flatMap((kind) => take(m.faults.byzantine[kind]).map((id) => ({ id, kind })))
+    .sort((a, b) => a.id - b.id);
+  const out = new Set([...dead, ...byzantine.map((b) => b.id)]);
+  const live = Array.from({ length: m.nodes }, (_, i) => i + 1).filter((id) => !out.has(id));
+  return { dead, unreliable, byzantine, live };
 }
 
 export function buildDirectory(
@@ -103,6 +118,9 @@ export function buildDirectory(
   };
 }
 
+/** A byzantine kind with its behaviour's defaults (e.g. equivocate's period, flood's rate). */
+export const byzantineBehaviour = (kind: ByzantineKind): Behaviour => Behaviour.parse({ kind });
+
 /** Protocol parameters from the manifest: its top-level fields win over library defaults. */
 export function protocolParams(m: Manifest): ProtocolParams {
   return ProtocolParams.parse({
@@ -124,6 +142,7 @@ export function buildGenesis(m: Manifest, runId: string, layout: RunLayout, plac
   const directory = buildDirectory(m, runId, placement.address);
   const roles = selectRoles(m);
   const unreliable = new Set(roles.unreliable);
+  const byzantine = new Map(roles.byzantine.map((b) => [b.id, byzantineBehaviour(b.kind)]));
   const params = protocolParams(m);
   const token = controlToken(m.seed, runId);
   const impairment = initialProfile(m);
@@ -143,10 +162,44 @@ export function buildGenesis(m: Manifest, runId: string, layout: RunLayout, plac
           maxDelayMs: m.faults.unreliableMaxDelayMs,
           seed: `${m.seed}/unreliable/${entry.id}`,
         }
-      : { kind: 'honest' },
+      : byzantine.get(entry.id) ?? { kind: 'honest' },
     eventsPath: placement.eventsPath(entry.id),
     control: { token },
     ...(impairment && { impairment }),
   }));
   return { directory, roles, client: { name: CLIENT_NAME, key: clientKey(m.seed) }, configs };
+}
+
+/** Where a joining node lives and what it opens, as the node sees it (the backend decides; see Placement). */
+export interface JoinerPlacement {
+  /** How peers reach it: what its directory entry will list once it is admitted. */
+  advertise: { host: string; port: number };
+  listen: { host: string; port: number };
+  /** genesis.json, the event log and the admission record, as paths the node opens. */
+  directoryPath: string;
+  eventsPath: string;
+  enrolledPath: string;
+}
+
+/**
+ * The EnrolConfig of joiner `k` (node/main.ts --enrol): its key from the seed, the authority's
+ * credential for that key, the run's parameters and control token, and members to ask.
+ */
+export function buildEnrolConfig(m: Manifest, runId: string, network: string, k: number, place: JoinerPlacement, bootstrap: string[]): EnrolConfig {
+  const key = joinerKey(m.seed, k);
+  const impairment = initialProfile(m);
+  return {
+    privateKey: key.seed.toString('hex'),
+    listen: place.listen,
+    advertise: place.advertise,
+    directoryPath: place.directoryPath,
+    enrolledPath: place.enrolledPath,
+    eventsPath: place.eventsPath,
+    credential: issueCredential(authorityKey(m.seed), network, key.publicKey.toString('base64')),
+    bootstrap,
+    params: protocolParams(m),
+    behaviour: { kind: 'honest' },
+    control: { token: controlToken(m.seed, runId) },
+    ...(impairment && { impairment }),
+  };
 }

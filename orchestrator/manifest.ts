@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { parse as parseYaml, stringify as stringifyYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
-import { ProtocolParams } from '../node/config.js';
+import { ProtocolParams, type Behaviour } from '../node/config.js';
 import { StrategyName } from '../node/wire/schemas.js';
 import { ChaosSection } from './chaos/profile.js';
 import { SpinozaError } from './errors.js';
@@ -27,6 +27,31 @@ export type BackendName = z.infer<typeof BackendName>;
  */
 const ManifestParams = ProtocolParams.omit({ strategy: true, treeFanout: true, gossipFanout: true }).strict();
 
+/**
+ * How many nodes start with each test-only byzantine behaviour (node/config.ts Behaviour,
+ * docs/membership.md#misbehaviour); with `params.membership` on, the other members catch and suspend them.
+ */
+const Byzantine = z.object({
+  /** Takes no relay yet answers probes (withholding). */
+  drop: nonNegative().default(0),
+  /** Forwards relays with the body altered. */
+  corrupt: nonNegative().default(0),
+  /** Signs two different broadcasts with one nonce, each to half the members. */
+  equivocate: nonNegative().default(0),
+  /** Adds a made-up receipt to every report it sends up. */
+  'forge-receipt': nonNegative().default(0),
+  /** Originates broadcasts of its own far over the origin rate. */
+  flood: nonNegative().default(0),
+}).strict();
+export type ByzantineCounts = z.infer<typeof Byzantine>;
+export const ByzantineKind = Byzantine.keyof();
+export type ByzantineKind = z.infer<typeof ByzantineKind>;
+/** Every kind is one of the node's behaviours (checked by the compiler). */
+export const BYZANTINE_KINDS = ByzantineKind.options satisfies readonly Behaviour['kind'][];
+
+/** Byzantine nodes of all kinds together. */
+export const byzantineTotal = (b: ByzantineCounts): number => BYZANTINE_KINDS.reduce((sum, k) => sum + b[k], 0);
+
 const Faults = z.object({
   /** Nodes listed in the directory that never answer (the seed's dead instances). */
   dead: nonNegative().default(0),
@@ -34,6 +59,8 @@ const Faults = z.object({
   unreliable: nonNegative().default(0),
   unreliableDropRate: ratio.default(0.2),
   unreliableMaxDelayMs: nonNegative(60_000).default(200),
+  /** Started nodes that misbehave, by kind (e.g. `{ corrupt: 1, flood: 1 }`): disjoint from dead and unreliable. */
+  byzantine: Byzantine.default(Byzantine.parse({})),
 }).strict();
 
 const Workload = z.object({
@@ -69,6 +96,13 @@ export const Manifest = z.object({
   }
   if (m.faults.dead + m.faults.unreliable > m.nodes) {
     ctx.addIssue({ code: 'custom', path: ['faults', 'unreliable'], message: `expected dead + unreliable <= nodes (${m.nodes})` });
+  }
+  const byzantine = byzantineTotal(m.faults.byzantine);
+  if (m.faults.dead + m.faults.unreliable + byzantine > m.nodes) {
+    ctx.addIssue({ code: 'custom', path: ['faults', 'byzantine'], message: `expected dead + unreliable + byzantine <= nodes (${m.nodes})` });
+  } else if (byzantine > 0 && m.faults.dead + byzantine >= m.nodes) {
+    // The client needs one node that is neither: it submits through it and counts on its proof.
+    ctx.addIssue({ code: 'custom', path: ['faults', 'byzantine'], message: `expected dead + byzantine < nodes (${m.nodes}): one node must be neither` });
   }
   // A partition naming a node the run will not have is refused here, before anything starts.
   for (const [name, profile] of Object.entries(m.impairment.profiles)) {

@@ -2,18 +2,19 @@
 import type { DirectoryData, DirectoryEntry } from '../node/directory/schema.js';
 import type { BackendRun } from './backends/backend.js';
 import { SpinozaError } from './errors.js';
-import { currentRun, readDirectory, writeRecord, type RunLayout, type RunRecord } from './state.js';
+import { currentRun, readCurrentDirectory, startedNodes, writeRecord, type RunLayout, type RunRecord } from './state.js';
 
 export interface OpenRun {
   layout: RunLayout;
   record: RunRecord;
+  /** Genesis, or after a `join` the latest directory the orchestrator verified from it (state.ts readCurrentDirectory). */
   directory: DirectoryData;
 }
 
 /** The current run of `home`, or a 'no-run' error. */
 export async function openRun(home: string): Promise<OpenRun> {
   const { layout, record } = await currentRun(home);
-  return { layout, record, directory: await readDirectory(layout) };
+  return { layout, record, directory: await readCurrentDirectory(layout) };
 }
 
 /** The view a backend works on; `save` persists the record (pids etc.) atomically. */
@@ -35,19 +36,20 @@ export function nodeEntry(run: OpenRun, id: number): DirectoryEntry {
   const entry = run.directory.nodes.find((n) => n.id === id);
   if (!entry) {
     throw new SpinozaError('unknown-node', `node ${id} is not in run ${run.layout.runId}`,
-      `node ids are 1..${run.directory.nodes.length}; see \`spinoza status\``);
+      `node ids are 1..${Math.max(...run.directory.nodes.map((n) => n.id))}; see \`spinoza status\``);
   }
   return entry;
 }
 
 /**
- * The node a client talks to: `via` if given (it must be live), else the first live node that is not
- * unreliable (an unreliable entry node would make the demo's latency its own delay).
+ * The node a client talks to: `via` if given (it must have been started; a byzantine one is taken at
+ * its word), else the first live node that is not unreliable (an unreliable entry node would make the
+ * demo's latency its own delay).
  */
 export function pickEntryNode(run: OpenRun, via?: number): DirectoryEntry {
   if (via !== undefined) {
     const entry = nodeEntry(run, via);
-    if (!run.record.live.includes(via)) {
+    if (!startedNodes(run.record).includes(via)) {
       throw new SpinozaError('unknown-node', `node ${via} is dead in run ${run.layout.runId}: it never answers`,
         `pick a live node: ${run.record.live.slice(0, 10).join(', ')}${run.record.live.length > 10 ? ', …' : ''}`);
     }

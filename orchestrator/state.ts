@@ -1,6 +1,7 @@
 // The state dir: one folder per run (configs, keys, events, logs, run record) and a `current` pointer.
 // Layout: <home>/runs/<runId>/… and <home>/current (a file holding the run id).
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile, appendFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
@@ -8,7 +9,7 @@ import { keyPairFromSeed, type KeyPair } from '../node/crypto/index.js';
 import { DirectoryData } from '../node/directory/schema.js';
 import { InitiatorName, MessageId, NodeId } from '../node/wire/schemas.js';
 import { SpinozaError } from './errors.js';
-import { BackendName, manifestToYaml, type Manifest } from './manifest.js';
+import { BackendName, ByzantineKind, manifestToYaml, type Manifest } from './manifest.js';
 import type { Genesis } from './genesis.js';
 
 /** Default home when neither --state-dir nor SPINOZA_HOME is given (resolved against cwd by the CLI). */
@@ -24,9 +25,19 @@ export interface RunLayout {
   readonly clientKey: string;
   /** One line per broadcast sent through this CLI: lets `verify` ask the entry node first. */
   readonly broadcasts: string;
+  /**
+   * The latest directory the orchestrator has verified (genesis plus a certificate chain), written by
+   * `spinoza join`; absent until then, when genesis.json is the directory in effect.
+   */
+  readonly directory: string;
   nodeConfig(id: number): string;
   events(id: number): string;
   log(id: number): string;
+  /** Joiner k (`spinoza join`): its EnrolConfig, the folder it keeps its admission in, its event log and output. */
+  joinerConfig(k: number): string;
+  joinerState(k: number): string;
+  joinerEvents(k: number): string;
+  joinerLog(k: number): string;
 }
 
 const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -48,10 +59,30 @@ export function runLayout(home: string, runId: string): RunLayout {
     nodeConfig: (id) => join(dir, 'nodes', `node-${id}.json`),
     events: (id) => join(dir, 'events', `node-${id}.ndjson`),
     log: (id) => join(dir, 'logs', `node-${id}.log`),
+    directory: join(dir, 'directory.json'),
+    // In nodes/ too: the process backend finds a run's processes by that folder in their command line.
+    joinerConfig: (k) => join(dir, 'nodes', `joiner-${k}.json`),
+    joinerState: (k) => join(dir, 'joiners', `joiner-${k}`),
+    joinerEvents: (k) => join(dir, 'events', `joiner-${k}.ndjson`),
+    joinerLog: (k) => join(dir, 'logs', `joiner-${k}.log`),
   };
 }
 
 export const newRunId = (): string => `sp-${randomBytes(4).toString('hex')}`;
+
+/** A node added by `spinoza join`, from the moment it is started (before it has an id). */
+export const JoinerRecord = z.object({
+  /** Its key is joinerKey(seed, k); k is never reused within a run. */
+  k: z.number().int().nonnegative(),
+  /** The address it asked to be listed at. */
+  host: z.string().min(1),
+  port: z.number().int().min(1).max(65535),
+  /** The id a quorum admitted it as; absent until then (or if it never was). */
+  id: NodeId.optional(),
+  /** Process backend: its pid. */
+  pid: z.number().int().positive().optional(),
+});
+export type JoinerRecord = z.infer<typeof JoinerRecord>;
 
 /** run.json: what a later command needs to find and stop the run. */
 export const RunRecord = z.object({
@@ -59,13 +90,26 @@ export const RunRecord = z.object({
   backend: BackendName,
   createdAt: z.string(),
   state: z.enum(['starting', 'up', 'failed', 'stopped']),
+  /** Started nodes expected to deliver every broadcast: honest, unreliable, and admitted joiners. */
   live: z.array(NodeId),
   dead: z.array(NodeId),
   unreliable: z.array(NodeId),
+  /** Started with a byzantine behaviour (not in `live`); optional: runs from before it have none. */
+  byzantine: z.array(z.object({ id: NodeId, kind: ByzantineKind })).optional(),
+  /** Nodes `spinoza join` started, in key order; admitted ones are in `live` too. */
+  joiners: z.array(JoinerRecord).optional(),
   /** Process backend: the pid of every node started so far (written as each starts, so a crashed `up` can be cleaned). */
   processes: z.array(z.object({ id: NodeId, pid: z.number().int().positive() })),
 });
 export type RunRecord = z.infer<typeof RunRecord>;
+
+/** Every node id the run started: live and byzantine (joiners once admitted are live). */
+export const startedNodes = (r: Pick<RunRecord, 'live' | 'byzantine'>): number[] =>
+  [...r.live, ...(r.byzantine ?? []).map((b) => b.id)].sort((a, b) => a - b);
+
+/** The joiner admitted as node `id`, if that node joined after genesis. */
+export const joinerOf = (r: Pick<RunRecord, 'joiners'>, id: number): JoinerRecord | undefined =>
+  r.joiners?.find((j) => j.id === id);
 
 const ClientKeyFile = z.object({ name: InitiatorName, seed: z.string().regex(/^[0-9a-f]{64}$/) });
 const BroadcastLine = z.object({ id: MessageId, via: NodeId, at: z.number() });
@@ -91,6 +135,18 @@ export async function writeRecord(layout: RunLayout, record: RunRecord): Promise
 
 export const readRecord = (layout: RunLayout): Promise<RunRecord> => readJson(layout.record, RunRecord);
 export const readDirectory = (layout: RunLayout): Promise<DirectoryData> => readJson(layout.genesis, DirectoryData);
+
+/** The directory in effect as far as the orchestrator has verified: directory.json after a `join`, else genesis. */
+export async function readCurrentDirectory(layout: RunLayout): Promise<DirectoryData> {
+  return existsSync(layout.directory) ? readJson(layout.directory, DirectoryData) : readDirectory(layout);
+}
+
+/** Atomic replace, as run.json. */
+export async function writeCurrentDirectory(layout: RunLayout, directory: DirectoryData): Promise<void> {
+  const tmp = `${layout.directory}.${process.pid}.tmp`;
+  await writeFile(tmp, JSON.stringify(directory, null, 2) + '\n');
+  await rename(tmp, layout.directory);
+}
 
 export async function readClientKey(layout: RunLayout): Promise<{ name: string; key: KeyPair }> {
   const f = await readJson(layout.clientKey, ClientKeyFile);

@@ -5,7 +5,7 @@ import { backendFor } from './backends/backend.js';
 import { SpinozaError } from './errors.js';
 import { buildGenesis } from './genesis.js';
 import { applyInitialImpairment } from './impair/initial.js';
-import type { Manifest } from './manifest.js';
+import type { ByzantineKind, Manifest } from './manifest.js';
 import { backendRun, type OpenRun } from './run.js';
 import { currentRun, newRunId, readRecord, runLayout, setCurrent, writeRecord, writeRunFiles, type RunRecord } from './state.js';
 
@@ -32,6 +32,8 @@ export interface UpResult {
   live: number[];
   dead: number[];
   unreliable: number[];
+  /** Started with a byzantine behaviour (manifest faults.byzantine); not in `live`. */
+  byzantine: { id: number; kind: ByzantineKind }[];
 }
 
 export async function up(opts: UpOptions): Promise<UpResult> {
@@ -61,7 +63,7 @@ export async function up(opts: UpOptions): Promise<UpResult> {
   const brun = backendRun(run);
   try {
     await backend.up(brun, {
-      healthTimeoutMs: opts.healthTimeoutMs ?? 30_000 + 50 * genesis.roles.live.length,
+      healthTimeoutMs: opts.healthTimeoutMs ?? 30_000 + 50 * (genesis.roles.live.length + genesis.roles.byzantine.length),
       ...(opts.signal && { signal: opts.signal }),
       ...(opts.onProgress && { onProgress: opts.onProgress }),
     });

@@ -2,7 +2,7 @@
 // default; docker, compose and swarm implement the same interface (DESIGN.md §4).
 import type { DirectoryData } from '../../node/directory/schema.js';
 import { SpinozaError } from '../errors.js';
-import type { Placement } from '../genesis.js';
+import type { JoinerPlacement, Placement } from '../genesis.js';
 import type { FaultTarget } from './faults.js';
 import type { BackendName, Manifest } from '../manifest.js';
 import type { RunLayout, RunRecord } from '../state.js';
@@ -59,6 +59,24 @@ export interface Backend {
   logs(run: RunRef, id: number): Promise<string>;
   /** Kill, restart, pause and resume of single nodes, for chaos (orchestrator/chaos); absent: not supported. */
   faults?(run: BackendRun): FaultTarget;
+  /** Nodes added to the running testnet by `spinoza join` (orchestrator/join.ts); absent: not supported. */
+  joiners?(run: BackendRun): JoinerUnits;
+}
+
+/**
+ * A backend's half of `spinoza join`. Joiner k has no node id until a quorum admits it, so its unit
+ * (process, container) is named by k; run.json maps k to the id later (state.ts JoinerRecord).
+ */
+export interface JoinerUnits {
+  /** Where joiners `ks` will live: addresses no node of the run uses (and free now), and the paths they open. */
+  place(ks: readonly number[], signal?: AbortSignal): Promise<Map<number, JoinerPlacement>>;
+  /**
+   * Starts joiner k from its EnrolConfig (layout.joinerConfig(k)), which `place` and the caller have
+   * written; records its unit (a pid) through `run.save`. Resolves once started, not admitted.
+   */
+  start(k: number, signal?: AbortSignal): Promise<void>;
+  /** Undefined while joiner k's unit runs; else how it ended (with its last error line). */
+  exited(k: number): Promise<string | undefined>;
 }
 
 export type BackendFactory = () => Backend;

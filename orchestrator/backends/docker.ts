@@ -6,14 +6,16 @@ import Docker from 'dockerode';
 import { abortError, SpinozaError } from '../errors.js';
 import { waitHealthy } from '../health.js';
 import { gatewayIp, pickSubnet, subnetCidr, subnetOfDirectory, type Subnet16 } from './docker/addressing.js';
-import { nodeIdOf, removeLabelled } from './docker/cleanup.js';
-import { containerName, containerSpec, networkName, startContainers, watchExits } from './docker/containers.js';
+import { joinerOfLabels, nodeIdOf, removeLabelled } from './docker/cleanup.js';
+import { containerSpec, networkName, startContainers, unitName, watchExits } from './docker/containers.js';
 import { connectEngine, dockerFailed, LABEL_RUN, labelFilter, runLabels, statusOf } from './docker/engine.js';
 import { dockerFaults } from './docker/faults.js';
 import { DEFAULT_IMAGE, ensureImage } from './docker/image.js';
+import { dockerJoiners } from './docker/joiners.js';
 import { containerLogs } from './docker/logs.js';
 import { dockerPlacement, prepareOwnership } from './docker/mounts.js';
 import { bridgeLimit, checkLimits, readHostFacts } from './docker/preflight.js';
+import { startedNodes } from '../state.js';
 import type { Backend, BackendRun, RunRef, UpOptions } from './backend.js';
 import { readLogFile } from './log-file.js';
 
@@ -40,8 +42,20 @@ export function dockerBackend(options: DockerBackendOptions = {}): Backend {
     engine = undefined; // a later call may find the engine started
     throw e;
   }));
-  const remove = async (run: RunRef, graceMs: number): Promise<number[]> =>
-    removeLabelled(await docker(), `${LABEL_RUN}=${run.layout.runId}`, { graceMs, logFile: run.layout.log });
+  const remove = async (run: RunRef, graceMs: number): Promise<number[]> => {
+    const idOf = unitIds(run);
+    return removeLabelled(await docker(), `${LABEL_RUN}=${run.layout.runId}`, {
+      graceMs,
+      idOf,
+      // A joiner's output goes to its own log, whether or not it was admitted (node-<id>.log links to it).
+      logFile: (labels) => {
+        const k = joinerOfLabels(labels);
+        if (k !== undefined) return run.layout.joinerLog(k);
+        const id = nodeIdOf(labels);
+        return id === undefined ? undefined : run.layout.log(id);
+      },
+    });
+  };
 
   return {
     name: 'docker',
@@ -69,10 +83,11 @@ export function dockerBackend(options: DockerBackendOptions = {}): Backend {
     },
 
     async running(run) {
-      const alive = new Map<number, boolean>(run.record.live.map((id) => [id, false]));
+      const alive = new Map<number, boolean>(startedNodes(run.record).map((id) => [id, false]));
       const list = await (await docker()).listContainers({ all: true, filters: labelFilter(LABEL_RUN, run.layout.runId) });
+      const idOf = unitIds(run);
       for (const c of list) {
-        const id = nodeIdOf(c.Labels);
+        const id = idOf(c.Labels);
         if (id !== undefined) alive.set(id, c.State === 'running');
       }
       return alive;
@@ -80,11 +95,13 @@ export function dockerBackend(options: DockerBackendOptions = {}): Backend {
 
     down: (run, opts) => remove(run, opts.graceMs),
 
-    faults: (run) => dockerFaults(docker, run.layout.runId),
+    faults: (run) => dockerFaults(docker, run.layout.runId, (id) => unitName(run.layout.runId, run.record, id)),
+
+    joiners: (run) => dockerJoiners(docker, run, { image, ...(options.labels && { labels: options.labels }) }),
 
     async logs(run, id) {
       try {
-        return await containerLogs(await docker(), containerName(run.layout.runId, id));
+        return await containerLogs(await docker(), unitName(run.layout.runId, run.record, id));
       } catch (e) {
         // Removed by `down` (which kept a copy) or never created: the saved copy is all there is.
         if (statusOf(e) === 404) return readLogFile(run, id);
@@ -94,11 +111,21 @@ export function dockerBackend(options: DockerBackendOptions = {}): Backend {
   };
 }
 
+/** The node a container of the run runs: its node label, or for a joiner the id it was admitted as. */
+function unitIds(run: RunRef): (labels: Readonly<Record<string, string>>) => number | undefined {
+  const admitted = new Map((run.record.joiners ?? []).flatMap((j) => (j.id === undefined ? [] : [[j.k, j.id] as const])));
+  return (labels) => {
+    const k = joinerOfLabels(labels);
+    return k === undefined ? nodeIdOf(labels) : admitted.get(k);
+  };
+}
+
 /** Preflight, image, network, containers, health: in that order, each step's failure named. */
 async function upAll(docker: Docker, run: BackendRun, opts: UpOptions, o: DockerBackendOptions & { image: string }): Promise<void> {
   const { layout, record } = run;
+  const started = startedNodes(record);
   opts.onProgress?.({ phase: 'preflight' });
-  const limit = checkLimits(record.live.length, await readHostFacts(docker));
+  const limit = checkLimits(started.length, await readHostFacts(docker));
   if (limit) throw limit;
   await ensureImage(docker, {
     image: o.image,
@@ -111,13 +138,13 @@ async function upAll(docker: Docker, run: BackendRun, opts: UpOptions, o: Docker
   const subnet = subnetOfDirectory(run.directory);
   const labels = runLabels(layout.runId, o.labels);
   await createNetwork(docker, layout.runId, subnet, labels);
-  const user = await prepareOwnership(layout, record.live);
+  const user = await prepareOwnership(layout, started);
 
   const exits = await watchExits(docker, layout.runId);
   try {
-    const total = record.live.length;
+    const total = started.length;
     opts.onProgress?.({ phase: 'starting', started: 0, total });
-    await startContainers(docker, record.live, (id) => containerSpec({ runId: layout.runId, id, image: o.image, subnet, layout, labels, user }), {
+    await startContainers(docker, started, (id) => containerSpec({ runId: layout.runId, id, image: o.image, subnet, layout, labels, user }), {
       limit: o.startConcurrency ?? 8,
       onStarted: (started) => opts.onProgress?.({ phase: 'starting', started, total }),
       ...(opts.signal && { signal: opts.signal }),
@@ -125,7 +152,7 @@ async function upAll(docker: Docker, run: BackendRun, opts: UpOptions, o: Docker
       throw opts.signal?.aborted ? e : dockerFailed('starting a node container', e);
     });
     const byId = new Map(run.directory.nodes.map((n) => [n.id, n]));
-    await waitHealthy(record.live.map((id) => ({ id, host: byId.get(id)!.host, port: byId.get(id)!.port })), {
+    await waitHealthy(started.map((id) => ({ id, host: byId.get(id)!.host, port: byId.get(id)!.port })), {
       timeoutMs: opts.healthTimeoutMs,
       ...(opts.signal && { signal: opts.signal }),
       onProgress: (ready, all) => opts.onProgress?.({ phase: 'waiting', ready, total: all }),

@@ -2,15 +2,17 @@
 // Detached so `spinoza up` can exit and the testnet keeps running; pids go to run.json for `down`.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, openSync, closeSync, readFileSync } from 'node:fs';
-import { basename, dirname, sep } from 'node:path';
+import { dirname, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { abortError, SpinozaError } from '../errors.js';
 import { waitHealthy, type NodeAddress } from '../health.js';
 import { assertPortsFree } from '../ports.js';
+import { startedNodes } from '../state.js';
 import type { Backend, BackendRun, DownOptions, RunRef, UpOptions } from './backend.js';
 import { readLogFile } from './log-file.js';
 import { findByArgPrefix, isOurProcess, terminate, type Proc } from './pids.js';
 import { processFaults } from './process-faults.js';
+import { processJoiners } from './process-joiners.js';
 
 export interface ProcessBackendOptions {
   /** The node entry script; default: dist/node/main.js of this package. */
@@ -30,12 +32,16 @@ export function defaultNodeEntry(): string {
 
 export function processBackend(options: ProcessBackendOptions = {}): Backend {
   const entry = options.nodeEntry ?? defaultNodeEntry();
-  /** The run's node processes: those in run.json, plus any found by their config path (see findByArgPrefix). */
+  /** The run's node processes: those in run.json (joiners too), plus any found by their config path (see findByArgPrefix). */
   const procsOf = (run: RunRef): Proc[] => {
-    const recorded = run.record.processes.map((p) => ({ pid: p.pid, marker: run.layout.nodeConfig(p.id) }));
-    const known = new Set(recorded.map((p) => p.pid));
+    const recorded = [
+      ...run.record.processes.map((p) => ({ pid: p.pid, marker: launchOf(run, p.id).file })),
+      ...(run.record.joiners ?? []).flatMap((j) => (j.pid === undefined ? [] : [{ pid: j.pid, marker: run.layout.joinerConfig(j.k) }])),
+    ];
+    const known = new Set<number>();
+    const unique = recorded.filter((p) => !known.has(p.pid) && known.add(p.pid));
     const found = findByArgPrefix(dirname(run.layout.nodeConfig(1)) + sep).filter((p) => !known.has(p.pid));
-    return [...recorded, ...found];
+    return [...unique, ...found];
   };
 
   return {
@@ -53,7 +59,7 @@ export function processBackend(options: ProcessBackendOptions = {}): Backend {
       try {
         await startAll(run, opts, entry, children, exits);
         const byId = new Map(run.directory.nodes.map((n) => [n.id, n]));
-        const targets: NodeAddress[] = run.record.live.map((id) => address(byId, id));
+        const targets: NodeAddress[] = startedNodes(run.record).map((id) => address(byId, id));
         await waitHealthy(targets, {
           timeoutMs: opts.healthTimeoutMs,
           ...(opts.signal && { signal: opts.signal }),
@@ -70,21 +76,43 @@ export function processBackend(options: ProcessBackendOptions = {}): Backend {
     },
 
     async running(run) {
-      const alive = new Map<number, boolean>(run.record.live.map((id) => [id, false]));
-      for (const p of run.record.processes) alive.set(p.id, isOurProcess(p.pid, run.layout.nodeConfig(p.id)));
+      const alive = new Map<number, boolean>(startedNodes(run.record).map((id) => [id, false]));
+      for (const p of run.record.processes) alive.set(p.id, isOurProcess(p.pid, launchOf(run, p.id).file));
       return alive;
     },
 
     async down(run, opts: DownOptions) {
       const procs = procsOf(run).filter((p) => isOurProcess(p.pid, p.marker));
       await terminate(procs, opts.graceMs);
-      return procs.map((p) => nodeIdOf(p.marker)).filter((id) => id > 0).sort((a, b) => a - b);
+      const idOf = markerIds(run);
+      return procs.flatMap((p) => idOf.get(p.marker) ?? []).sort((a, b) => a - b);
     },
 
     logs: readLogFile,
 
     faults: (run) => processFaults(run, entry),
+
+    joiners: (run) => processJoiners(run, entry),
   };
+}
+
+/**
+ * How node `id` is started: from its NodeConfig (`--config nodes/node-<id>.json`), or, for a node
+ * admitted by `spinoza join`, from its EnrolConfig (`--enrol nodes/joiner-<k>.json`), which resumes
+ * as the node it was admitted as. `file` is also the marker that tells our process from a reused pid.
+ */
+export function launchOf(run: RunRef, id: number): { mode: 'config' | 'enrol'; file: string; log: string } {
+  const joiner = run.record.joiners?.find((j) => j.id === id);
+  return joiner
+    ? { mode: 'enrol', file: run.layout.joinerConfig(joiner.k), log: run.layout.joinerLog(joiner.k) }
+    : { mode: 'config', file: run.layout.nodeConfig(id), log: run.layout.log(id) };
+}
+
+/** Node id by the config file in its command line, for every node of the run that has one. */
+function markerIds(run: RunRef): Map<string, number> {
+  const ids = new Map(startedNodes(run.record).map((id) => [run.layout.nodeConfig(id), id] as const));
+  for (const j of run.record.joiners ?? []) if (j.id !== undefined) ids.set(run.layout.joinerConfig(j.k), j.id);
+  return ids;
 }
 
 /** Spawns every live node, saving pids as it goes so even a crashed `up` can be cleaned by `down`. */
@@ -95,9 +123,10 @@ async function startAll(
   children: Map<number, ChildProcess>,
   exits: Map<number, string>,
 ): Promise<void> {
-  const total = run.record.live.length;
+  const started = startedNodes(run.record);
+  const total = started.length;
   let lastSave = Date.now();
-  for (const id of run.record.live) {
+  for (const id of started) {
     opts.signal?.throwIfAborted();
     const child = spawnNode(entry, run.layout.nodeConfig(id), run.layout.log(id));
     children.set(id, child);
@@ -112,11 +141,14 @@ async function startAll(
   }
 }
 
-/** Starts one node detached, its output appended to `logPath`; also chaos's restart (process-faults.ts). */
-export function spawnNode(entry: string, configPath: string, logPath: string): ChildProcess {
+/**
+ * Starts one node detached, its output appended to `logPath`; also chaos's restart (process-faults.ts)
+ * and `spinoza join` (process-joiners.ts, mode `enrol`).
+ */
+export function spawnNode(entry: string, configPath: string, logPath: string, mode: 'config' | 'enrol' = 'config'): ChildProcess {
   const log = openSync(logPath, 'a');
   try {
-    const child = spawn(process.execPath, [entry, '--config', configPath], {
+    const child = spawn(process.execPath, [entry, `--${mode}`, configPath], {
       detached: true,
       stdio: ['ignore', log, log],
       env: process.env,
@@ -146,7 +178,7 @@ function exitedError(run: BackendRun, exits: Map<number, string>): SpinozaError 
     `see its log: ${run.layout.log(id)}`);
 }
 
-function lastLine(file: string): string | undefined {
+export function lastLine(file: string): string | undefined {
   try {
     const lines = readFileSync(file, 'utf8').split('\n').map((l) => l.trim()).filter(Boolean);
     const line = lines.findLast((l) => /error/i.test(l)) ?? lines.at(-1);
@@ -155,6 +187,3 @@ function lastLine(file: string): string | undefined {
     return undefined;
   }
 }
-
-/** Node id from its config path (…/nodes/node-<id>.json); 0 if it does not look like one. */
-const nodeIdOf = (configPath: string): number => Number(/^node-(\d+)\.json$/.exec(basename(configPath))?.[1] ?? 0);

@@ -12,9 +12,10 @@ import { down } from '../down.js';
 import { SpinozaError } from '../errors.js';
 import { loadManifest, type ManifestOverrides } from '../manifest.js';
 import { shapeCommand } from '../impair/index.js';
+import { joinNodes, type JoinProgress, type JoinResult } from '../join.js';
 import { report } from '../report.js';
 import { nodeEntry, openRun } from '../run.js';
-import { runLayout } from '../state.js';
+import { runLayout, startedNodes } from '../state.js';
 import { status } from '../status.js';
 import { up } from '../up.js';
 import { verify } from '../verify.js';
@@ -61,6 +62,21 @@ export const HANDLERS: Record<CommandName, (ctx: CliContext) => Promise<number>>
     return 0;
   },
 
+  async join(ctx) {
+    const count = int(ctx.values, 'count');
+    if (count === undefined) throw new SpinozaError('usage', 'join: --count N is required', 'e.g. `spinoza join --count 3`; see `spinoza join --help`');
+    const via = int(ctx.values, 'via');
+    const timeoutMs = int(ctx.values, 'timeout');
+    const r = await joinNodes({
+      home: ctx.home, count, signal: ctx.signal,
+      onProgress: (p) => ctx.stderr.write(`${joinProgressText(p)}\n`),
+      ...(via !== undefined && { via }),
+      ...(timeoutMs !== undefined && { timeoutMs }),
+    });
+    ctx.stdout.write(ctx.values.json ? JSON.stringify(r) + '\n' : formatJoin(r));
+    return 0;
+  },
+
   async broadcast(ctx) {
     const [text] = ctx.args;
     const via = int(ctx.values, 'via');
@@ -94,7 +110,7 @@ export const HANDLERS: Record<CommandName, (ctx: CliContext) => Promise<number>>
     const id = parseIntArg(ctx.args[0]!, 'NODE');
     const run = await openRun(ctx.home);
     nodeEntry(run, id);
-    if (!run.record.live.includes(id)) {
+    if (!startedNodes(run.record).includes(id)) {
       throw new SpinozaError('unknown-node', `node ${id} is dead in run ${run.layout.runId}: it was never started, so it has no log`, 'pick a live node; see `spinoza status`');
     }
     ctx.stdout.write(await (await backendFor(run.record.backend)).logs(run, id));
@@ -156,6 +172,17 @@ export const HANDLERS: Record<CommandName, (ctx: CliContext) => Promise<number>>
     return r.exitCode;
   },
 };
+
+const joinProgressText = (p: JoinProgress): string =>
+  p.phase === 'starting' ? `join: starting new nodes ${p.started}/${p.total}` : `join: admitted ${p.admitted}/${p.total}`;
+
+function formatJoin(r: JoinResult): string {
+  return [
+    `run ${r.runId}: ${r.joined.length} node(s) joined by quorum`,
+    ...r.joined.map((j) => `  node ${j.id} at ${j.host}:${j.port} (admitted at epoch ${j.epoch})`),
+    `  directory: epoch ${r.epoch}, ${r.nodes} nodes, ${r.members} in good standing`,
+  ].join('\n') + '\n';
+}
 
 function manifestOverrides(v: Values): ManifestOverrides {
   const o: ManifestOverrides = {};

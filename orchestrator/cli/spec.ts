@@ -11,7 +11,7 @@ export interface OptionSpec {
   help: string;
 }
 
-export type CommandName = 'up' | 'status' | 'broadcast' | 'verify' | 'report' | 'logs' | 'down' | 'demo' | 'shape' | 'chaos';
+export type CommandName = 'up' | 'status' | 'join' | 'broadcast' | 'verify' | 'report' | 'logs' | 'down' | 'demo' | 'shape' | 'chaos';
 
 export interface CommandSpec {
   name: CommandName;
@@ -59,8 +59,28 @@ export const COMMANDS: Record<CommandName, CommandSpec> = {
   status: {
     name: 'status',
     args: [],
-    summary: "each node's id, address, role, process and health",
+    summary: "each node's id, address, role, process, health and directory epoch; the latest directory and who is DOWN in it",
     options: { json: JSON_OPTION },
+    notes: [
+      'GENESIS is the status in genesis.json; EPOCH and SELF come from each node\'s GET /directory: the epoch it holds',
+      '(marked "behind" or "fork") and its own status there. The directory line names the latest epoch, how many nodes hold',
+      'that very snapshot, and who is DOWN, UNRELIABLE or NEW in it, or was registered after genesis.',
+    ],
+  },
+  join: {
+    name: 'join',
+    args: [],
+    summary: 'add nodes to the running testnet: each registers by a quorum of members (needs params.membership)',
+    options: {
+      count: { type: 'string', arg: 'N', help: 'nodes to add (required; 1 to 1000)' },
+      via: { type: 'string', arg: 'NODE_ID', help: 'member every new node asks first (default: live members in good standing, spread)' },
+      timeout: { type: 'string', arg: 'MS', help: 'until every new node serves as its admitted id (default 60000)' },
+      json: JSON_OPTION,
+    },
+    notes: [
+      'Keys derive from the seed (and how many nodes joined before); the authority key of genesis signs each admission credential.',
+      'Prints the id each new node was admitted as. They are live nodes of the run from then on: `spinoza down` stops them too.',
+    ],
   },
   broadcast: {
     name: 'broadcast',

@@ -2,12 +2,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { summarizeProof } from '../../client/index.js';
-import { NodeConfig } from '../../node/config.js';
+import { EnrolConfig, NodeConfig } from '../../node/config.js';
+import { checkAdmission, makeAdmission } from '../../node/membership/admission.js';
 import { sign } from '../../node/crypto/index.js';
 import { Directory, DirectoryData } from '../../node/directory/index.js';
 import { messageId, signBroadcast, signReceipt, type Proof } from '../../node/wire/index.js';
-import { buildGenesis, clientKey, networkId, nodeKey, seededOrder, selectRoles } from '../../orchestrator/genesis.js';
-import { resolveManifest } from '../../orchestrator/manifest.js';
+import { buildEnrolConfig, buildGenesis, clientKey, joinerKey, networkId, nodeKey, seededOrder, selectRoles, type JoinerPlacement } from '../../orchestrator/genesis.js';
+import { bootstrapFor } from '../../orchestrator/join.js';
+import { BYZANTINE_KINDS, resolveManifest } from '../../orchestrator/manifest.js';
 import { runLayout } from '../../orchestrator/state.js';
 
 const layout = runLayout('/tmp/spinoza-genesis-test', 'sp-test');
@@ -141,6 +143,43 @@ describe('fault roles', () => {
     }));
   });
 
+  it('byzantine nodes are of the asked kinds and counts, disjoint from dead and unreliable, and not live', () => {
+    const arb = fc.integer({ min: 2, max: 300 }).chain((nodes) =>
+      fc.record({
+        seed: fc.string({ minLength: 1 }),
+        nodes: fc.constant(nodes),
+        dead: fc.integer({ min: 0, max: Math.floor(nodes / 4) }),
+        unreliable: fc.integer({ min: 0, max: Math.floor(nodes / 4) }),
+        byzantine: fc.record(Object.fromEntries(BYZANTINE_KINDS.map((k) => [k, fc.integer({ min: 0, max: Math.floor(nodes / 12) })])) as Record<(typeof BYZANTINE_KINDS)[number], fc.Arbitrary<number>>),
+      }));
+    fc.assert(fc.property(arb, ({ seed, nodes, dead, unreliable, byzantine }) => {
+      const m = manifest({ seed, nodes, basePort: 1, faults: { dead, unreliable, byzantine } });
+      const r = selectRoles(m);
+      for (const kind of BYZANTINE_KINDS) expect(r.byzantine.filter((b) => b.kind === kind)).toHaveLength(byzantine[kind]);
+      const bad = r.byzantine.map((b) => b.id);
+      expect(bad).toEqual([...bad].sort((a, b) => a - b));
+      const all = [...r.dead, ...r.unreliable, ...bad];
+      expect(new Set(all).size).toBe(all.length);
+      expect(r.live).toHaveLength(nodes - dead - bad.length);
+      expect(bad.some((id) => r.live.includes(id))).toBe(false);
+      // Adding byzantine nodes leaves the dead and unreliable of the same seed where they were.
+      expect(selectRoles(manifest({ seed, nodes, basePort: 1, faults: { dead, unreliable } }))).toMatchObject({ dead: r.dead, unreliable: r.unreliable });
+    }));
+  });
+
+  it('byzantine nodes start with their behaviour (and its defaults), everyone else as before', () => {
+    const g = buildGenesis(manifest({ nodes: 12, faults: { unreliable: 1, byzantine: { equivocate: 1, flood: 1, drop: 1 } } }), 'sp-b', layout);
+    const kinds = new Map(g.roles.byzantine.map((b) => [b.id, b.kind]));
+    expect([...kinds.values()].sort()).toEqual(['drop', 'equivocate', 'flood']);
+    for (const c of g.configs) {
+      expect(NodeConfig.safeParse(c).success).toBe(true);
+      const expected = kinds.get(c.id) ?? (g.roles.unreliable.includes(c.id) ? 'unreliable' : 'honest');
+      expect(c.behaviour.kind).toBe(expected);
+    }
+    expect(g.configs.find((c) => c.behaviour.kind === 'flood')!.behaviour).toEqual({ kind: 'flood', ratePerSec: 50 });
+    expect(g.configs.find((c) => c.behaviour.kind === 'equivocate')!.behaviour).toEqual({ kind: 'equivocate', everyMs: 1000 });
+  });
+
   it('depends on the seed', () => {
     const picks = new Set(['a', 'b', 'c', 'd', 'e'].map((seed) =>
       selectRoles(manifest({ seed, nodes: 100, faults: { dead: 5, unreliable: 5 } })).dead.join(',')));
@@ -150,5 +189,49 @@ describe('fault roles', () => {
   it('spreads over the whole id range, not just the first ids', () => {
     const dead = selectRoles(manifest({ nodes: 1000, faults: { dead: 100 } })).dead;
     expect(dead.filter((id) => id > 500).length).toBeGreaterThan(25);
+  });
+});
+
+describe('joiners', () => {
+  const m = manifest({ nodes: 6, params: { membership: true } });
+  const g = buildGenesis(m, 'sp-join', layout);
+  const place: JoinerPlacement = {
+    advertise: { host: '127.0.0.1', port: 7106 }, listen: { host: '127.0.0.1', port: 7106 },
+    directoryPath: layout.genesis, eventsPath: layout.joinerEvents(0), enrolledPath: `${layout.joinerState(0)}/enrolled.json`,
+  };
+  const config = buildEnrolConfig(m, 'sp-join', g.directory.network, 0, place, ['http://127.0.0.1:7100']);
+
+  it('derive keys of their own from the seed: never a genesis node\'s, the same for the same k', () => {
+    const joiners = Array.from({ length: 50 }, (_, k) => joinerKey('spinoza', k).publicKey.toString('base64'));
+    expect(new Set([...joiners, ...g.directory.nodes.map((n) => n.publicKey)]).size).toBe(50 + 6);
+    expect(joinerKey('spinoza', 7).seed.equals(joinerKey('spinoza', 7).seed)).toBe(true);
+    expect(config.privateKey).toBe(joinerKey('spinoza', 0).seed.toString('hex'));
+  });
+
+  it('get a valid EnrolConfig with the run\'s parameters, control token and placement', () => {
+    expect(EnrolConfig.safeParse(config).success).toBe(true);
+    expect(config).toMatchObject({
+      listen: place.listen, advertise: place.advertise, directoryPath: layout.genesis, eventsPath: place.eventsPath,
+      enrolledPath: place.enrolledPath, bootstrap: ['http://127.0.0.1:7100'], behaviour: { kind: 'honest' },
+      params: g.configs[0]!.params, control: g.configs[0]!.control,
+    });
+  });
+
+  it('carry a credential from the genesis authority that members accept, for this network and key only', () => {
+    const dir = new Directory(g.directory);
+    const request = (credential: string) => makeAdmission(joinerKey('spinoza', 0), dir.network, place.advertise, 1_000, 'ab'.repeat(8), credential);
+    expect(checkAdmission(request(config.credential), dir, 1_000, 30_000)).toEqual({ ok: true });
+    const other = buildEnrolConfig(m, 'sp-other-run', networkId('spinoza', 'sp-other-run'), 0, place, ['http://127.0.0.1:7100']);
+    expect(checkAdmission(request(other.credential), dir, 1_000, 30_000)).toMatchObject({ ok: false, reason: 'bad-credential' });
+    const next = buildEnrolConfig(m, 'sp-join', dir.network, 1, place, ['http://127.0.0.1:7100']);
+    expect(checkAdmission(request(next.credential), dir, 1_000, 30_000)).toMatchObject({ ok: false, reason: 'bad-credential' });
+  });
+
+  it('spread over bootstrap members, after --via when given', () => {
+    const members = ['a', 'b', 'c', 'd', 'e', 'f'];
+    expect(bootstrapFor({ members }, 0)).toEqual(['a', 'b', 'c', 'd']);
+    expect(bootstrapFor({ members }, 4)).toEqual(['e', 'f', 'a', 'b']);
+    expect(bootstrapFor({ via: 'v', members: ['a', 'b'] }, 1)).toEqual(['v', 'b', 'a']);
+    expect(bootstrapFor({ via: 'v', members: [] }, 3)).toEqual(['v']);
   });
 });

@@ -3,8 +3,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ProtocolParams } from '../../node/config.js';
-import { loadManifest, parseManifestYaml, resolveManifest, type ManifestOverrides } from '../../orchestrator/manifest.js';
+import { Behaviour, ProtocolParams } from '../../node/config.js';
+import { BYZANTINE_KINDS, loadManifest, parseManifestYaml, resolveManifest, type ManifestOverrides } from '../../orchestrator/manifest.js';
 import { errorOf } from '../shared/errors.js';
 
 /** Every protocol parameter's default, less those the manifest sets at its top level. */
@@ -16,7 +16,10 @@ const DEFAULTS = {
   strategy: 'tree',
   neighborhoodSize: 15,
   params: PARAM_DEFAULTS,
-  faults: { dead: 0, unreliable: 0, unreliableDropRate: 0.2, unreliableMaxDelayMs: 200 },
+  faults: {
+    dead: 0, unreliable: 0, unreliableDropRate: 0.2, unreliableMaxDelayMs: 200,
+    byzantine: { drop: 0, corrupt: 0, equivocate: 0, 'forge-receipt': 0, flood: 0 },
+  },
   backend: 'process',
   basePort: 7100,
   host: '127.0.0.1',
@@ -37,6 +40,14 @@ describe('manifest defaults', () => {
   it('keeps given fields and fills the rest', () => {
     const m = resolveManifest(parseManifestYaml('nodes: 32\nfaults:\n  dead: 3\nparams:\n  ackTimeoutMs: 500\n'));
     expect(m).toEqual({ ...DEFAULTS, nodes: 32, faults: { ...DEFAULTS.faults, dead: 3 }, params: { ...PARAM_DEFAULTS, ackTimeoutMs: 500 } });
+  });
+
+  it('takes byzantine counts per kind, the rest 0', () => {
+    const m = resolveManifest(parseManifestYaml("faults:\n  byzantine: { corrupt: 1, 'forge-receipt': 2 }\n"));
+    expect(m.faults.byzantine).toEqual({ ...DEFAULTS.faults.byzantine, corrupt: 1, 'forge-receipt': 2 });
+    // Every byzantine behaviour of the node has its count, and nothing else does.
+    const kinds = Behaviour.options.map((o) => o.shape.kind.value).filter((k) => k !== 'honest' && k !== 'unreliable');
+    expect([...BYZANTINE_KINDS].sort()).toEqual(kinds.sort());
   });
 
   it('loads no file as the defaults', async () => {
@@ -66,6 +77,15 @@ describe('bad fields name their path, what was expected and what was given', () 
     [{ faults: null }, 'manifest.yaml: faults: expected a mapping, got null'],
     [{ nodes: 4, faults: { dead: 4 } }, 'manifest.yaml: faults.dead: expected fewer dead nodes than nodes (4), got 4'],
     [{ nodes: 4, faults: { dead: 2, unreliable: 3 } }, 'manifest.yaml: faults.unreliable: expected dead + unreliable <= nodes (4), got 3'],
+    [{ faults: { byzantine: { corrupt: -1 } } }, 'manifest.yaml: faults.byzantine.corrupt: expected a non-negative integer, got -1'],
+    [{ faults: { byzantine: { flood: 1.5 } } }, 'manifest.yaml: faults.byzantine.flood: expected a non-negative integer, got 1.5'],
+    [{ faults: { byzantine: { lie: 1 } } }, 'manifest.yaml: faults.byzantine: unknown field "lie"'],
+    [{ faults: { byzantine: { unreliable: 1 } } }, 'manifest.yaml: faults.byzantine: unknown field "unreliable"'],
+    [{ faults: { byzantine: 2 } }, 'manifest.yaml: faults.byzantine: expected a mapping, got 2'],
+    [{ nodes: 4, faults: { dead: 1, unreliable: 1, byzantine: { drop: 1, flood: 2 } } },
+      'manifest.yaml: faults.byzantine: expected dead + unreliable + byzantine <= nodes (4), got {"drop":1,"flood":2}'],
+    [{ nodes: 4, faults: { dead: 1, byzantine: { corrupt: 3 } } },
+      'manifest.yaml: faults.byzantine: expected dead + byzantine < nodes (4): one node must be neither, got {"corrupt":3}'],
     [{ backend: 'k8s' }, 'manifest.yaml: backend: expected one of process, docker, compose, swarm, got "k8s"'],
     [{ basePort: 0 }, 'manifest.yaml: basePort: expected an integer from 1 to 65535, got 0'],
     [{ basePort: 65530, nodes: 16 }, 'manifest.yaml: basePort: expected basePort + nodes - 1 <= 65535 (nodes: 16), got 65530'],

@@ -32,6 +32,13 @@ export function nodeIp([a, b]: Subnet16, id: number): string {
   return `${a}.${b}.${offset >> 8}.${offset & 255}`;
 }
 
+/** The slot an address of the subnet stands for: nodeIp(subnet, ipSlot(ip)) === ip; undefined for another subnet. */
+export function ipSlot([a, b]: Subnet16, ip: string): number | undefined {
+  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(ip);
+  if (!m || Number(m[1]) !== a || Number(m[2]) !== b) return undefined;
+  return Number(m[3]) * 256 + Number(m[4]) - 1;
+}
+
 /** The subnet a directory built by nodeIp lives in (`up` recreates the network from genesis.json alone). */
 export function subnetOfDirectory(directory: DirectoryData): Subnet16 {
   const m = /^(\d+)\.(\d+)\.\d+\.\d+$/.exec(directory.nodes[0]?.host ?? '');

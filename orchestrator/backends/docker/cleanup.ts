@@ -2,14 +2,16 @@
 // ids is needed, so a crashed `up`, a Ctrl-C or a lost run.json leave nothing `down` cannot find.
 import type Docker from 'dockerode';
 import { mapLimit } from '../../health.js';
-import { dockerFailed, ignoreGone, LABEL_NODE } from './engine.js';
+import { dockerFailed, ignoreGone, LABEL_JOINER, LABEL_NODE } from './engine.js';
 import { saveLogs } from './logs.js';
 
 export interface RemoveOptions {
   /** Between SIGTERM (forwarded by the container's init to node, which flushes its event log) and SIGKILL. */
   graceMs: number;
-  /** Where to keep each node container's output before it is removed: the run's logs/node-<id>.log. */
-  logFile?: (id: number) => string;
+  /** Where to keep a container's output before it is removed (the run's logs/node-<id>.log); undefined: not kept. */
+  logFile?: (labels: Readonly<Record<string, string>>) => string | undefined;
+  /** The node a container runs, for the ids this resolves with; default its node label (nodeIdOf). */
+  idOf?: (labels: Readonly<Record<string, string>>) => number | undefined;
   /** Engine calls in flight at once. */
   concurrency?: number;
 }
@@ -35,17 +37,25 @@ export async function removeLabelled(docker: Docker, label: string, opts: Remove
     await docker.getContainer(c.Id).stop({ t: graceS });
   }));
   await mapLimit(containers, limit, async (c) => {
-    const id = nodeIdOf(c.Labels);
-    if (opts.logFile && id !== undefined) await attempt(() => saveLogs(docker, c.Id, opts.logFile!(id)));
+    const file = opts.logFile?.(c.Labels);
+    if (file !== undefined) await attempt(() => saveLogs(docker, c.Id, file));
     await attempt(() => docker.getContainer(c.Id).remove({ force: true, v: true }));
   });
   for (const n of await docker.listNetworks({ filters })) await attempt(() => docker.getNetwork(n.Id).remove());
   if (failures.length > 0) throw dockerFailed(`removing ${label} resources (${failures.length} step(s) failed)`, failures[0]);
-  return running.flatMap((c) => nodeIdOf(c.Labels) ?? []).sort((a, b) => a - b);
+  const idOf = opts.idOf ?? nodeIdOf;
+  return running.flatMap((c) => idOf(c.Labels) ?? []).sort((a, b) => a - b);
 }
 
 /** The node id label of a container, if it has a valid one. */
 export function nodeIdOf(labels: Readonly<Record<string, string>>): number | undefined {
   const id = Number(labels[LABEL_NODE]);
   return Number.isInteger(id) && id > 0 ? id : undefined;
+}
+
+/** The joiner label (`spinoza join`'s k) of a container, if it has a valid one. */
+export function joinerOfLabels(labels: Readonly<Record<string, string>>): number | undefined {
+  const text = labels[LABEL_JOINER];
+  const k = Number(text);
+  return text !== undefined && text !== '' && Number.isInteger(k) && k >= 0 ? k : undefined;
 }

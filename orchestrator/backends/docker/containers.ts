@@ -1,15 +1,23 @@
 // Node containers: how one is specified, starting many with a concurrency limit, and watching for
 // ones that die while `up` waits for health.
 import type Docker from 'dockerode';
-import type { RunLayout } from '../../state.js';
+import type { RunLayout, RunRecord } from '../../state.js';
 import { nodeIp, type Subnet16 } from './addressing.js';
-import { LABEL_NODE, LABEL_RUN } from './engine.js';
+import { LABEL_JOINER, LABEL_NODE, LABEL_RUN } from './engine.js';
 import { containerLogs, lastErrorLine } from './logs.js';
-import { binds, MOUNT } from './mounts.js';
+import { binds, joinerBinds, MOUNT } from './mounts.js';
 import { nodeIdOf } from './cleanup.js';
 
 export const containerName = (runId: string, id: number): string => `spinoza-${runId}-node-${id}`;
+/** A `spinoza join` container: named by its k, since its node id comes only with its admission. */
+export const joinerContainerName = (runId: string, k: number): string => `spinoza-${runId}-joiner-${k}`;
 export const networkName = (runId: string): string => `spinoza-${runId}`;
+
+/** The container that runs node `id`: a genesis node's, or the joiner's that was admitted as `id`. */
+export function unitName(runId: string, record: Pick<RunRecord, 'joiners'>, id: number): string {
+  const joiner = record.joiners?.find((j) => j.id === id);
+  return joiner ? joinerContainerName(runId, joiner.k) : containerName(runId, id);
+}
 
 export interface NodeContainer {
   runId: string;
@@ -23,12 +31,45 @@ export interface NodeContainer {
 }
 
 export function containerSpec(c: NodeContainer): Docker.ContainerCreateOptions {
+  return unitSpec(c, {
+    name: containerName(c.runId, c.id),
+    cmd: ['--config', MOUNT.config],
+    label: [LABEL_NODE, String(c.id)],
+    binds: binds(c.layout, c.id),
+    ip: nodeIp(c.subnet, c.id),
+  });
+}
+
+export interface JoinerContainer extends Omit<NodeContainer, 'id' | 'subnet'> {
+  k: number;
+  /** Its static address on the run's network (the one its EnrolConfig advertises). */
+  ip: string;
+}
+
+/** Joiner k's container: the same image on the same network, started with `--enrol` (node/main.ts). */
+export const joinerContainerSpec = (c: JoinerContainer): Docker.ContainerCreateOptions => unitSpec(c, {
+  name: joinerContainerName(c.runId, c.k),
+  cmd: ['--enrol', MOUNT.config],
+  label: [LABEL_JOINER, String(c.k)],
+  binds: joinerBinds(c.layout, c.k),
+  ip: c.ip,
+});
+
+interface UnitParts {
+  name: string;
+  cmd: string[];
+  label: [string, string];
+  binds: string[];
+  ip: string;
+}
+
+function unitSpec(c: Pick<NodeContainer, 'runId' | 'image' | 'labels' | 'user'>, u: UnitParts): Docker.ContainerCreateOptions {
   const network = networkName(c.runId);
   return {
-    name: containerName(c.runId, c.id),
+    name: u.name,
     Image: c.image,
-    Cmd: ['--config', MOUNT.config],
-    Labels: { ...c.labels, [LABEL_NODE]: String(c.id) },
+    Cmd: u.cmd,
+    Labels: { ...c.labels, [u.label[0]]: u.label[1] },
     ...(c.user !== undefined && { User: c.user }),
     // The image's HEALTHCHECK starts a node process per probe (~0.17 s CPU): at hundreds of
     // containers that is a core's worth. The orchestrator probes /health from the host instead.
@@ -37,10 +78,10 @@ export function containerSpec(c: NodeContainer): Docker.ContainerCreateOptions {
       // The daemon's tini as PID 1: reaps zombies and forwards SIGTERM to node (docs/docker.md).
       Init: true,
       NetworkMode: network,
-      Binds: binds(c.layout, c.id),
+      Binds: u.binds,
       RestartPolicy: { Name: 'no' },
     },
-    NetworkingConfig: { EndpointsConfig: { [network]: { IPAMConfig: { IPv4Address: nodeIp(c.subnet, c.id) } } } },
+    NetworkingConfig: { EndpointsConfig: { [network]: { IPAMConfig: { IPv4Address: u.ip } } } },
   };
 }
 

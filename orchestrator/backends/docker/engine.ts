@@ -7,6 +7,8 @@ import { SpinozaError } from '../../errors.js';
 export const LABEL_RUN = 'spinoza.run';
 /** On every node container: the node id it runs. */
 export const LABEL_NODE = 'spinoza.node';
+/** On a container `spinoza join` started instead: the joiner's k (its node id is not known until admitted). */
+export const LABEL_JOINER = 'spinoza.joiner';
 /** Which backend made the resource (compose makes its own, with other labels). */
 export const LABEL_BACKEND = 'spinoza.backend';
 

@@ -4,13 +4,15 @@
 import type Docker from 'dockerode';
 import { SpinozaError } from '../../errors.js';
 import type { FaultTarget } from '../faults.js';
-import { containerName } from './containers.js';
 import { dockerFailed, statusOf } from './engine.js';
 
-/** `engine` connects on first use (a chaos session may be the process's first engine call). */
-export function dockerFaults(engine: () => Promise<Docker>, runId: string): FaultTarget {
+/**
+ * `engine` connects on first use (a chaos session may be the process's first engine call);
+ * `nameOf` gives node `id`'s container (containers.ts unitName: a joined node's is named by its k).
+ */
+export function dockerFaults(engine: () => Promise<Docker>, runId: string, nameOf: (id: number) => string): FaultTarget {
   const call = async (id: number, what: string, fn: (c: Docker.Container) => Promise<unknown>): Promise<void> => {
-    const container = (await engine()).getContainer(containerName(runId, id));
+    const container = (await engine()).getContainer(nameOf(id));
     try {
       await fn(container);
     } catch (e) {

@@ -13,9 +13,12 @@ import { NODE_PORT, nodeIp, type Subnet16 } from './addressing.js';
 
 /** Mount points inside a node container. */
 export const MOUNT = {
+  /** The NodeConfig, or a joiner's EnrolConfig. */
   config: '/run/spinoza/node.json',
   genesis: '/run/spinoza/genesis.json',
   events: '/run/spinoza/events',
+  /** A joiner's own folder, where it keeps its admission across restarts. */
+  state: '/run/spinoza/state',
 } as const;
 
 /** The image's `node` user (uid/gid 1000 in the official Node images and in our base). */
@@ -35,6 +38,14 @@ export const binds = (layout: RunLayout, id: number): string[] => [
   `${dirname(layout.events(id))}:${MOUNT.events}:rw`,
 ];
 
+/** Joiner k's mounts: its EnrolConfig instead of a NodeConfig, and its own writable folder. */
+export const joinerBinds = (layout: RunLayout, k: number): string[] => [
+  `${layout.joinerConfig(k)}:${MOUNT.config}:ro`,
+  `${layout.genesis}:${MOUNT.genesis}:ro`,
+  `${dirname(layout.joinerEvents(k))}:${MOUNT.events}:rw`,
+  `${layout.joinerState(k)}:${MOUNT.state}:rw`,
+];
+
 /**
  * The container user that can read its 0600 config and write the events dir. A non-root host user
  * owns those files, so the container runs as that uid:gid. Root owns them when `spinoza` runs as
@@ -43,12 +54,21 @@ export const binds = (layout: RunLayout, id: number): string[] => [
  * Returns the `User` to set, or undefined to keep the image's.
  */
 export async function prepareOwnership(layout: RunLayout, ids: readonly number[]): Promise<string | undefined> {
+  return ownFiles(layout, ids.map((id) => layout.nodeConfig(id)));
+}
+
+/** The same for joiner k: its EnrolConfig and its state folder. */
+export async function prepareJoinerOwnership(layout: RunLayout, k: number): Promise<string | undefined> {
+  return ownFiles(layout, [layout.joinerConfig(k), layout.joinerState(k)]);
+}
+
+async function ownFiles(layout: RunLayout, files: readonly string[]): Promise<string | undefined> {
   const uid = process.getuid?.();
   const gid = process.getgid?.();
   if (uid === undefined || gid === undefined) return undefined; // no POSIX ids: the engine maps files itself
   if (uid !== 0) return `${uid}:${gid}`;
   const events = dirname(layout.events(1));
   await chown(events, IMAGE_UID, IMAGE_UID);
-  for (const id of ids) await chown(layout.nodeConfig(id), IMAGE_UID, IMAGE_UID);
+  for (const file of files) await chown(file, IMAGE_UID, IMAGE_UID);
   return undefined;
 }
