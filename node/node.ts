@@ -155,13 +155,15 @@ export async function startNode(input: NodeConfigInput, deps: NodeDeps = {}): Pr
         if (!v.ok) onReject(link, v.reason, v.detail);
         return;
       }
+      // Anti-entropy is between members in good standing: a DOWN or suspended node catches up once it is UP again.
       case 'digest':
-        return engine.onDigest(peer, frame);
+        return directory.isMember(peer) ? engine.onDigest(peer, frame) : undefined;
       case 'bucket-ids':
-        return engine.onBucketIds(peer, frame);
+        return directory.isMember(peer) ? engine.onBucketIds(peer, frame) : undefined;
       case 'want':
-        return engine.onWant(peer, frame);
+        return directory.isMember(peer) ? engine.onWant(peer, frame) : undefined;
       case 'repair': {
+        if (!directory.isMember(peer)) return onReject(link, 'not-in-good-standing', `repair from node ${peer}`);
         const v = engine.onRepair(peer, frame);
         if (v.ok) return;
         onReject(link, v.reason, v.detail);
