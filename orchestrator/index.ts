@@ -1,7 +1,8 @@
 // The orchestrator's programmatic API: what the CLI does, callable from tests and scripts.
 export { up, type UpOptions, type UpResult } from './up.js';
 export { down, type DownOptions, type DownResult } from './down.js';
-export { status, type RunStatus, type NodeStatus, type NodeRole } from './status.js';
+export { status, nodeRole, type RunStatus, type NodeStatus, type NodeRole } from './status.js';
+export { joinNodes, MAX_JOIN_COUNT, type JoinOptions, type JoinProgress, type JoinResult, type JoinedNode } from './join.js';
 export { fetchDirectory, summarizeDirectories, type DirectorySnapshot, type DirectorySummary, type NodeDirectoryView } from './directory-view.js';
 export { broadcast, connectRunClient, sendBroadcast, type BroadcastOptions, type RunBroadcastResult, type RunClient } from './broadcast.js';
 export { verify, type VerifyOptions, type VerifyResult } from './verify.js';

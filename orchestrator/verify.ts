@@ -1,5 +1,6 @@
-// `verify`: fetch a stored delivery proof from the run's nodes and re-verify it from scratch
-// against genesis.json (not against anything the node says about itself).
+// `verify`: fetch a stored delivery proof from the run's nodes and re-verify it from scratch against
+// the run's directory as the orchestrator verified it — genesis.json, or after a `join` directory.json
+// (run.ts openRun) — not against anything the node says about itself.
 import { summarizeProof, type DeliverySummary } from '../client/index.js';
 import { Directory } from '../node/directory/directory.js';
 import { MessageId, Proof } from '../node/wire/schemas.js';

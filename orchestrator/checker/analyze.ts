@@ -1,5 +1,6 @@
 // The checker's core: a pure fold of node events into a Report, classified against who was
-// started (live) and who never was (dead). No I/O, no clock: the same events give the same report.
+// started (live), who was started misbehaving (byzantine) and who never was (dead). No I/O, no
+// clock: the same events give the same report.
 // DESIGN.md §4 (Checker). Events may come in any order (files are read node by node), so
 // everything is keyed by message id and resolved in finish(), once the published events are known.
 import type { NodeEvent } from '../../node/events/schema.js';
@@ -10,16 +11,21 @@ import { createClassifier, type Verdict } from './classify.js';
 import { chaosSummary, faultWindows, latestFaultTime } from './faults.js';
 import { byStrategy, groupStats, type ScoredMessage } from './groups.js';
 import { summarize } from './percentile.js';
-import type { Anomalies, FaultWindow, InputSummary, MessageReport, NodeReport, Report } from './report.js';
+import type { Anomalies, ByzantineSummary, FaultWindow, InputSummary, MessageReport, NodeReport, Report } from './report.js';
 
 export interface Membership {
   /** Nodes started: every broadcast is expected at each of them. */
   live: readonly number[];
   /** Nodes in the directory that were never started. */
   dead: readonly number[];
-  /** Every node id in the directory (genesis). */
+  /** Every node id in the run's directory: genesis, or the one `spinoza join` verified after it. */
   members: readonly number[];
   unreliable?: readonly number[];
+  /**
+   * Started with a byzantine behaviour: owed no delivery (they may or may not deliver), so neither
+   * expected nor unexpected; and a broadcast one of them entered is owed none either, so it is not judged.
+   */
+  byzantine?: readonly number[];
 }
 
 export interface AnalyzeOptions extends Membership {
@@ -137,6 +143,8 @@ export function createAnalyzer(options: AnalyzeOptions): Analyzer {
 
   function finish(input: InputSummary | undefined = options.input): Report {
     const live = new Set(options.live);
+    const byzantine = new Set(options.byzantine ?? []);
+    const byzantineSeen: ByzantineSummary = { deliveries: 0, broadcasts: 0 };
     const found: Anomalies = { ...anomalies };
     const latencies = new Map<number, number[]>();
     const scored: ScoredMessage[] = [];
@@ -148,8 +156,13 @@ export function createAnalyzer(options: AnalyzeOptions): Analyzer {
         found.unknownMessageEvents += m.events;
         continue;
       }
+      if (byzantine.has(m.published.node)) {
+        byzantineSeen.broadcasts += 1;
+        continue;
+      }
       const verdict = classify({ entry: m.published.node, publishedAt: m.published.t, deliveredAt: m.deliveredAt }, live);
-      scored.push(scoreMessage(id, m, m.published, live, latencies, found, verdict));
+      scored.push(scoreMessage(id, m, m.published, { live, byzantine }, latencies, found, verdict));
+      byzantineSeen.deliveries += [...m.deliveredAt.keys()].filter((n) => byzantine.has(n)).length;
     }
     scored.sort((a, b) => a.report.publishedAt - b.report.publishedAt || (a.report.id < b.report.id ? -1 : 1));
     const report: Report = {
@@ -161,6 +174,7 @@ export function createAnalyzer(options: AnalyzeOptions): Analyzer {
         live: sortedIds(options.live),
         dead: sortedIds(options.dead),
         unreliable: sortedIds(options.unreliable ?? []),
+        byzantine: sortedIds(options.byzantine ?? []),
       },
       ...(input ? { input } : {}),
       totals: groupStats('all', scored, live.size),
@@ -175,6 +189,7 @@ export function createAnalyzer(options: AnalyzeOptions): Analyzer {
     if (windows) report.faults = windows;
     if (options.faultLog) report.chaos = chaosSummary(options.faultLog, live, horizon);
     if (options.impairment !== undefined) report.impairment = options.impairment;
+    if (byzantine.size > 0) report.byzantine = byzantineSeen;
     return report;
   }
 
@@ -192,7 +207,7 @@ function scoreMessage(
   id: string,
   m: MessageAcc,
   p: Published,
-  live: ReadonlySet<number>,
+  { live, byzantine }: { live: ReadonlySet<number>; byzantine: ReadonlySet<number> },
   nodeLatencies: Map<number, number[]>,
   anomalies: Anomalies,
   verdict: Verdict,
@@ -205,7 +220,7 @@ function scoreMessage(
     if (perNode) perNode.push(latency);
     else nodeLatencies.set(n, [latency]);
     if (live.has(n)) latencies.push(latency);
-    else anomalies.unexpectedDeliveries += 1;
+    else if (!byzantine.has(n)) anomalies.unexpectedDeliveries += 1;
   }
   const lost = [...live].filter((n) => !m.deliveredAt.has(n)).sort((a, b) => a - b);
   const deliveryMs = summarize(latencies);
@@ -235,13 +250,14 @@ function nodeReports(options: AnalyzeOptions, nodes: ReadonlyMap<number, NodeAcc
   const live = new Set(options.live);
   const dead = new Set(options.dead);
   const unreliable = new Set(options.unreliable ?? []);
-  const ids = new Set([...options.members, ...options.live, ...options.dead, ...nodes.keys(), ...latencies.keys()]);
+  const byzantine = new Set(options.byzantine ?? []);
+  const ids = new Set([...options.members, ...options.live, ...options.dead, ...byzantine, ...nodes.keys(), ...latencies.keys()]);
   return sortedIds([...ids]).map((id) => {
     const n = nodes.get(id);
     const l = latencies.get(id) ?? [];
     return {
       id,
-      status: live.has(id) ? 'live' : dead.has(id) ? 'dead' : 'unlisted',
+      status: live.has(id) ? 'live' : byzantine.has(id) ? 'byzantine' : dead.has(id) ? 'dead' : 'unlisted',
       unreliable: unreliable.has(id),
       delivered: l.length,
       deliveryMs: summarize(l),

@@ -53,6 +53,7 @@ export function formatReport(report: Report): string {
     runLine(report),
     renderTable(COLUMNS, rows),
     'latencies in ms from the initiator timestamp; last = to the last live node (complete messages only), node = every delivery',
+    ...byzantineSection(report),
     ...impairmentSection(report),
     ...chaosSection(report),
     ...lostSection(report),
@@ -65,7 +66,21 @@ export function formatReport(report: Report): string {
 function runLine(r: Report): string {
   const { run } = r;
   const name = run.runId === null ? 'run' : `run ${run.runId}${run.backend === null ? '' : ` (${run.backend})`}`;
-  return `${name}: ${run.members} nodes, ${run.live.length} live, ${run.dead.length} dead, ${run.unreliable.length} unreliable; ${r.totals.messages} broadcasts`;
+  const byzantine = run.byzantine.length > 0 ? `, ${run.byzantine.length} byzantine` : '';
+  return `${name}: ${run.members} nodes, ${run.live.length} live, ${run.dead.length} dead, ${run.unreliable.length} unreliable${byzantine}; ${r.totals.messages} broadcasts`;
+}
+
+/** Which nodes were byzantine and what of theirs the figures leave out; nothing when there were none. */
+export function byzantineLine(r: Report): string | null {
+  const b = r.byzantine;
+  if (b === undefined || r.run.byzantine.length === 0) return null;
+  return `byzantine: nodes ${r.run.byzantine.join(', ')}, owed no delivery: ${b.deliveries} deliveries by them not counted, ` +
+    `${b.broadcasts} broadcasts entered at them not judged`;
+}
+
+function byzantineSection(r: Report): string[] {
+  const line = byzantineLine(r);
+  return line === null ? [] : [line];
 }
 
 function lostSection(r: Report): string[] {

@@ -1,7 +1,7 @@
 // report.html: one self-contained page (inline CSS and SVG, no scripts, no external assets) so it
 // opens from a CI artifact or a scp'd state dir with nothing else around it.
 import { REJECT_REASONS } from '../../node/wire/verdict.js';
-import { SUMMARY_HEADERS, impairmentLine, summaryCells } from './format.js';
+import { SUMMARY_HEADERS, byzantineLine, impairmentLine, summaryCells } from './format.js';
 import { fmtMs } from './numbers.js';
 import type { Report } from './report.js';
 import { maxOf, minPositive } from './scale.js';
@@ -44,7 +44,9 @@ ${inputNote(report)}
 
 function runSummary(r: Report): string {
   const { run } = r;
-  return `${run.backend ?? 'unknown'} backend: ${run.members} nodes, ${run.live.length} live, ${run.dead.length} dead (${run.dead.join(', ') || 'none'}), ${run.unreliable.length} unreliable; ${r.totals.messages} broadcasts.`;
+  const byzantine = byzantineLine(r);
+  return `${run.backend ?? 'unknown'} backend: ${run.members} nodes, ${run.live.length} live, ${run.dead.length} dead (${run.dead.join(', ') || 'none'}), ${run.unreliable.length} unreliable; ${r.totals.messages} broadcasts.` +
+    (byzantine === null ? '' : ` ${byzantine}.`);
 }
 
 function summaryTable(r: Report): string {

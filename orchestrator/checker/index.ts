@@ -14,17 +14,18 @@ export interface CheckOptions {
 }
 
 /**
- * Streams `<stateDir>/events/node-*.ndjson` into the analyzer against run.json and genesis.json, with
- * the chaos fault log (faults.ndjson, when there is one) and the impairment record (impairment.json).
- * Throws a CheckerError (code + hint) when run.json or genesis.json is missing or invalid.
+ * Streams `<stateDir>/events/node-*.ndjson` into the analyzer against run.json and the run's directory
+ * (directory.json after a `join`, else genesis.json), with the chaos fault log (faults.ndjson, when
+ * there is one) and the impairment record (impairment.json). Throws a CheckerError (code + hint) when
+ * run.json or the directory is missing or invalid.
  */
 export async function checkRun(stateDir: string, options: CheckOptions = {}): Promise<Report> {
   const meta = await readRunMeta(stateDir);
-  const { runId, backend, live, dead, members, unreliable } = meta;
+  const { runId, backend, live, dead, members, unreliable, byzantine } = meta;
   const faultLog = (await readFaultLog(join(stateDir, FAULT_LOG))).records;
   const impairment = await readImpairmentRecord(stateDir);
   const analyzer = createAnalyzer({
-    runId, backend, live, dead, members, unreliable, impairment,
+    runId, backend, live, dead, members, unreliable, byzantine, impairment,
     ...(options.faults ? { faults: options.faults } : {}),
     ...(faultLog.length > 0 ? { faultLog } : {}),
   });

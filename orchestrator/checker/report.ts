@@ -80,7 +80,8 @@ export interface MessageReport {
 
 export interface NodeReport {
   id: number;
-  status: 'live' | 'dead' | 'unlisted';
+  /** `byzantine`: started misbehaving, owed no delivery; `unlisted`: logged events but is not in the directory. */
+  status: 'live' | 'byzantine' | 'dead' | 'unlisted';
   unreliable: boolean;
   delivered: number;
   /** This node's delivery latencies across all messages. */
@@ -112,9 +113,12 @@ export interface InputSummary {
 
 /** Events the checker could not place; all zero in a healthy run. */
 export interface Anomalies {
-  /** received/delivered/forwarded for an id no node published. */
+  /**
+   * received/delivered/forwarded for an id no node published. A byzantine node's own broadcasts (flood,
+   * equivocate) are relayed without being published, so a run with such nodes may have some.
+   */
   unknownMessageEvents: number;
-  /** Deliveries by a node that is dead or not in the directory. */
+  /** Deliveries by a node that is dead or not in the directory (a byzantine node's are counted apart). */
   unexpectedDeliveries: number;
   /** A second `published` for an id already published (the first one counts). */
   republished: number;
@@ -131,6 +135,8 @@ export interface Report {
     live: number[];
     dead: number[];
     unreliable: number[];
+    /** Started with a byzantine behaviour: not in `live`, owed no delivery. */
+    byzantine: number[];
   };
   input?: InputSummary;
   totals: GroupStats;
@@ -145,6 +151,16 @@ export interface Report {
   chaos?: ChaosSummary;
   /** The impairment in effect (impairment.json); null: none was applied. Absent: not looked up. */
   impairment?: ImpairmentRecord | null;
+  /** What the byzantine nodes did that the figures leave out; present when the run has any. */
+  byzantine?: ByzantineSummary;
+}
+
+/** Byzantine nodes are owed nothing and owe nothing: their part is counted here, not in the figures. */
+export interface ByzantineSummary {
+  /** Deliveries by byzantine nodes of judged broadcasts: neither expected nor unexpected. */
+  deliveries: number;
+  /** Broadcasts a byzantine node entered (published): not judged, not in `messages` or the totals. */
+  broadcasts: number;
 }
 
 export interface ChaosSummary {

@@ -1,4 +1,5 @@
-// Who was in the run: run.json (written by the orchestrator) and genesis.json (the directory).
+// Who was in the run: run.json (written by the orchestrator) and the run's directory — directory.json,
+// the one `spinoza join` verified, when there is one, else genesis.json.
 // Only the fields the checker needs are parsed, so the orchestrator may add more freely.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -14,31 +15,51 @@ const RunFile = z.object({
   live: Ids,
   dead: Ids,
   unreliable: Ids.default([]),
+  // Runs from before byzantine nodes have none.
+  byzantine: z.array(z.object({ id: z.number().int().positive() })).default([]),
 });
 
-const GenesisFile = z.object({ nodes: z.array(z.object({ id: z.number().int().positive() })).min(1) });
+const DirectoryFile = z.object({ nodes: z.array(z.object({ id: z.number().int().positive() })).min(1) });
 
 export interface RunMeta extends Membership {
   runId: string;
   backend: string;
   unreliable: number[];
+  byzantine: number[];
 }
 
-/** Reads run.json and genesis.json of `stateDir`; a CheckerError names what is wrong and the fix. */
+type FileKind = 'RUN' | 'GENESIS' | 'DIRECTORY';
+const KIND_NAME: Record<FileKind, string> = { RUN: 'run', GENESIS: 'genesis', DIRECTORY: 'directory' };
+
+/**
+ * Reads run.json and the run's directory of `stateDir`; a CheckerError names what is wrong and the fix.
+ * Nodes admitted by `spinoza join` are in both (live in run.json, listed in directory.json).
+ */
 export async function readRunMeta(stateDir: string): Promise<RunMeta> {
-  const run = await readJson(join(stateDir, 'run.json'), RunFile, 'RUN');
-  const genesis = await readJson(join(stateDir, 'genesis.json'), GenesisFile, 'GENESIS');
-  return { ...run, members: genesis.nodes.map((n) => n.id) };
+  const file = (name: string): string => join(stateDir, name);
+  const run = parseJson(file('run.json'), (await readText(file('run.json'))) ?? missing('RUN', file('run.json')), RunFile, 'RUN');
+  const joined = await readText(file('directory.json'));
+  const directory = joined !== undefined
+    ? parseJson(file('directory.json'), joined, DirectoryFile, 'DIRECTORY')
+    : parseJson(file('genesis.json'), (await readText(file('genesis.json'))) ?? missing('GENESIS', file('genesis.json')), DirectoryFile, 'GENESIS');
+  return { ...run, byzantine: run.byzantine.map((b) => b.id), members: directory.nodes.map((n) => n.id) };
 }
 
-async function readJson<S extends z.ZodType>(path: string, schema: S, kind: 'RUN' | 'GENESIS'): Promise<z.output<S>> {
-  let text: string;
+/** The file's text; undefined when there is no such file. */
+async function readText(path: string): Promise<string | undefined> {
   try {
-    text = await readFile(path, 'utf8');
+    return await readFile(path, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    throw new CheckerError(`${kind}_MISSING`, `no ${path}`, 'start a testnet with `spinoza up`, or pass the state dir of an existing run', { cause: err });
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
   }
+}
+
+function missing(kind: 'RUN' | 'GENESIS', path: string): never {
+  throw new CheckerError(`${kind}_MISSING`, `no ${path}`, 'start a testnet with `spinoza up`, or pass the state dir of an existing run');
+}
+
+function parseJson<S extends z.ZodType>(path: string, text: string, schema: S, kind: FileKind): z.output<S> {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -49,7 +70,7 @@ async function readJson<S extends z.ZodType>(path: string, schema: S, kind: 'RUN
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'invalid';
-    throw new CheckerError(`${kind}_INVALID`, `${path} is not a valid ${kind === 'RUN' ? 'run' : 'genesis'} file (${where})`, 'it was written by a different version of spinoza, or edited; run `spinoza down` and `spinoza up` again');
+    throw new CheckerError(`${kind}_INVALID`, `${path} is not a valid ${KIND_NAME[kind]} file (${where})`, 'it was written by a different version of spinoza, or edited; run `spinoza down` and `spinoza up` again');
   }
   return parsed.data;
 }

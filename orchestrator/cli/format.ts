@@ -38,27 +38,38 @@ export function formatDelivery(s: DeliverySummary, source: string): string {
   return lines.join('\n') + '\n';
 }
 
+/** `3 (corrupt), 7 (flood)`: each byzantine node with its misbehaviour. */
+const byzantineIds = (xs: UpResult['byzantine'], max = 20): string =>
+  xs.length === 0 ? 'none'
+    : xs.slice(0, max).map((b) => `${b.id} (${b.kind})`).join(', ') + (xs.length > max ? `, … (${xs.length} in all)` : '');
+
 export function formatUp(r: UpResult): string {
   const first = r.nodes[0]!;
   const last = r.nodes.at(-1)!;
   return [
     `run ${r.runId} is up: ${r.live.length} live node(s) of ${r.nodes.length} on ${first.host}:${first.port}-${last.port} (${r.backend} backend)`,
-    `  dead: ${ids(r.dead)} · unreliable: ${ids(r.unreliable)}`,
+    `  dead: ${ids(r.dead)} · unreliable: ${ids(r.unreliable)} · byzantine: ${byzantineIds(r.byzantine)}`,
     `  state dir: ${r.runDir}`,
     `  next: spinoza broadcast hello · spinoza status · spinoza report · spinoza down`,
   ].join('\n') + '\n';
 }
 
 export function formatStatus(s: RunStatus): string {
-  const header = `run ${s.runId} (${s.backend}, ${s.state}) · network ${s.network} · ${s.healthy}/${s.live} live nodes healthy\n` +
+  const byzantine = s.nodes.filter((n) => n.role === 'byzantine');
+  const byzantineNote = byzantine.length === 0 ? ''
+    : ` · ${byzantine.filter((n) => n.health === 'ok').length}/${byzantine.length} byzantine nodes answering`;
+  const header = `run ${s.runId} (${s.backend}, ${s.state}) · network ${s.network} · ${s.healthy}/${s.live} live nodes healthy${byzantineNote}\n` +
     `state dir: ${s.runDir}\n` + `${formatDirectorySummary(s.directory)}\n`;
   const rows = s.nodes.map((n) => [
-    String(n.id), n.address, n.role, n.status, n.pid === null ? '–' : String(n.pid),
+    String(n.id), n.address, roleCell(n), n.status, n.pid === null ? '–' : String(n.pid),
     n.running === null ? '–' : n.running ? 'yes' : 'no', n.health === 'down' ? `down (${n.error ?? '?'})` : n.health,
     epochCell(n, s.directory), n.directory?.status ?? (n.directoryError !== undefined ? `? (${n.directoryError})` : '–'),
   ]);
   return header + table(['ID', 'ADDRESS', 'ROLE', 'GENESIS', 'PID', 'RUNNING', 'HEALTH', 'EPOCH', 'SELF'], rows);
 }
+
+/** The role, with a byzantine node's misbehaviour: `byzantine:corrupt`. */
+const roleCell = (n: NodeStatus): string => (n.behaviour === undefined ? n.role : `${n.role}:${n.behaviour}`);
 
 /** The node's directory epoch, marked when it lags the latest one or holds another snapshot of it. */
 function epochCell(n: NodeStatus, latest: DirectorySummary | null): string {

@@ -62,9 +62,11 @@ export const COMMANDS: Record<CommandName, CommandSpec> = {
     summary: "each node's id, address, role, process, health and directory epoch; the latest directory and who is DOWN in it",
     options: { json: JSON_OPTION },
     notes: [
-      'GENESIS is the status in genesis.json; EPOCH and SELF come from each node\'s GET /directory: the epoch it holds',
-      '(marked "behind" or "fork") and its own status there. The directory line names the latest epoch, how many nodes hold',
-      'that very snapshot, and who is DOWN, UNRELIABLE or NEW in it, or was registered after genesis.',
+      'ROLE is live, unreliable, dead (never started) or byzantine:KIND (started misbehaving: probed, not counted as live).',
+      'GENESIS is the status in genesis.json (after `spinoza join`, in the directory it verified). EPOCH and SELF come from',
+      'each node\'s GET /directory: the epoch it holds (marked "behind" or "fork") and its own status there. The directory',
+      'line names the latest epoch, how many nodes hold that very snapshot, and who is DOWN, UNRELIABLE or NEW in it, or',
+      'was registered after genesis.',
     ],
   },
   join: {
@@ -97,9 +99,12 @@ export const COMMANDS: Record<CommandName, CommandSpec> = {
   verify: {
     name: 'verify',
     args: ['ID'],
-    summary: 'fetch the stored delivery proof of broadcast ID and re-verify it against genesis.json',
+    summary: "fetch the stored delivery proof of broadcast ID and re-verify it against the run's directory",
     options: { timeout: { type: 'string', arg: 'MS', help: 'per node asked (default 5000)' }, json: JSON_OPTION },
-    notes: ['Exits 1 if the proof is invalid or a live node is missing from it.'],
+    notes: [
+      "The run's directory is genesis.json, or after `spinoza join` the directory the orchestrator verified from it",
+      '(directory.json), never what a node says about itself. Exits 1 if the proof is invalid or a live node is missing from it.',
+    ],
   },
   report: {
     name: 'report',

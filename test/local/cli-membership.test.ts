@@ -92,10 +92,14 @@ describe('membership through the CLI: byzantine nodes suspended, 3 nodes join, b
     await rm(home, { recursive: true, force: true });
   });
 
-  it('starts each byzantine node with its behaviour, outside the live set', () => {
+  it('starts each byzantine node with its behaviour, outside the live set; `status` shows them as such', async () => {
     expect(byzantine.map((b) => b.kind).sort()).toEqual(['corrupt', 'flood']);
     expect(honest).toHaveLength(NODES - 2);
     expect(byzantine.some((b) => honest.includes(b.id))).toBe(false);
+    const st = JSON.parse((await spinoza(home, 'status', '--json')).stdout) as { live: number; nodes: { id: number; role: string; behaviour?: string; health: string }[] };
+    expect(st.live).toBe(NODES - 2);
+    for (const b of byzantine) expect(st.nodes.find((n) => n.id === b.id)).toMatchObject({ role: 'byzantine', behaviour: b.kind, health: 'ok' });
+    expect(st.nodes.filter((n) => n.role === 'live').map((n) => n.id)).toEqual(honest);
   });
 
   it('suspends both byzantine nodes on every honest node, and no one else', async () => {
@@ -170,6 +174,17 @@ describe('membership through the CLI: byzantine nodes suspended, 3 nodes join, b
       // Suspended nodes may hold a receipt too (anti-entropy still repairs them), but every member must.
       expect(members.filter((id) => !check.delivered.includes(id))).toEqual([]);
     }
+  });
+
+  it('`report` judges against the directory after the joins: joined nodes live, byzantine ones owed nothing', async () => {
+    const res = await spinoza(home, 'report', '--json');
+    expect(res.code).toBe(0);
+    const r = JSON.parse(res.stdout) as { run: { members: number; live: number[]; byzantine: number[] }; nodes: { id: number; status: string }[]; anomalies: { unexpectedDeliveries: number } };
+    expect(r.run.members).toBe(NODES + JOINERS);
+    expect(r.run.live).toEqual([...honest, 17, 18, 19]);
+    expect(r.run.byzantine).toEqual(byzantine.map((b) => b.id).sort((a, b) => a - b));
+    expect(r.nodes.filter((n) => n.status === 'unlisted')).toEqual([]);
+    expect(r.anomalies.unexpectedDeliveries).toBe(0);
   });
 
   it('`down` stops every node, joined ones included', async () => {

@@ -60,6 +60,41 @@ const cases: Case[] = [
     },
   },
   {
+    name: 'byzantine nodes are neither expected nor unexpected; their deliveries are counted apart',
+    options: { live: [1, 2], dead: [4], members: [1, 2, 3, 4], byzantine: [3] },
+    events: [published('m1', 1), delivered('m1', 1, 1), delivered('m1', 2, 2), delivered('m1', 3, 3), published('m2', 2, T0 + 10), delivered('m2', 2, 1, T0 + 10), delivered('m2', 1, 2, T0 + 10)],
+    check: (r) => {
+      expect(r.totals).toMatchObject({ messages: 2, expected: 4, delivered: 4, deliveryRatio: 1, complete: 2 });
+      expect(r.messages.map((m) => m.lost)).toEqual([[], []]);
+      expect(r.anomalies.unexpectedDeliveries).toBe(0);
+      expect(r.run.byzantine).toEqual([3]);
+      expect(r.byzantine).toEqual({ deliveries: 1, broadcasts: 0 });
+      expect(r.nodes.find((n) => n.id === 3)).toMatchObject({ status: 'byzantine', delivered: 1 });
+      expect(formatReport(r)).toMatch(/^run: 4 nodes, 2 live, 1 dead, 0 unreliable, 1 byzantine; 2 broadcasts$/m);
+      expect(formatReport(r)).toContain('byzantine: nodes 3, owed no delivery: 1 deliveries by them not counted, 0 broadcasts entered at them not judged');
+    },
+  },
+  {
+    name: 'a broadcast a byzantine node entered is owed no delivery: not judged, only counted',
+    options: { live: [1, 2], dead: [], members: [1, 2, 3], byzantine: [3] },
+    events: [published('m1', 3), delivered('m1', 3, 0), delivered('m1', 1, 5), published('m2', 1, T0 + 10), delivered('m2', 1, 1, T0 + 10), delivered('m2', 2, 2, T0 + 10)],
+    check: (r) => {
+      expect(r.messages.map((m) => m.id)).toEqual(['m2']);
+      expect(r.totals).toMatchObject({ messages: 1, expected: 2, delivered: 2, lost: 0 });
+      expect(r.byzantine).toEqual({ deliveries: 0, broadcasts: 1 });
+      expect(r.anomalies).toEqual({ unknownMessageEvents: 0, unexpectedDeliveries: 0, republished: 0, redelivered: 0 });
+    },
+  },
+  {
+    name: 'a run without byzantine nodes says nothing of them',
+    events: [published('m1', 1), delivered('m1', 1, 1)],
+    check: (r) => {
+      expect(r.run.byzantine).toEqual([]);
+      expect(r.byzantine).toBeUndefined();
+      expect(formatReport(r)).not.toMatch(/byzantine/);
+    },
+  },
+  {
     name: 'duplicates per delivery',
     events: [published('m1', 1), ...[1, 2, 3].map((n) => delivered('m1', n, n)), received('m1', 2, false), received('m1', 2, true), received('m1', 3, false), received('m1', 3, true), received('m1', 3, true)],
     check: (r) => {
@@ -204,11 +239,41 @@ describe('files', () => {
 
   it('checkRun judges against run.json and genesis.json', async () => {
     const r = await checkRun(await stateDir());
-    expect(r.run).toEqual({ runId: 'r1', backend: 'process', members: 4, live: [1, 2, 3], dead: [4], unreliable: [3] });
+    expect(r.run).toEqual({ runId: 'r1', backend: 'process', members: 4, live: [1, 2, 3], dead: [4], unreliable: [3], byzantine: [] });
     expect(r.messages[0]).toMatchObject({ delivered: 2, lost: [3] });
     expect(r.rejected.replay).toBe(1);
     expect(r.input?.malformed).toBe(2);
     expect(formatReport(r)).toContain('2 malformed lines');
+  });
+
+  it('after a join, judges against directory.json and run.json: joined nodes live, byzantine ones apart', async () => {
+    const d = await stateDir();
+    // Node 5 byzantine; node 6 joined (admitted: live, listed in the verified directory, not in genesis).
+    await writeFile(join(d, 'run.json'), JSON.stringify({
+      runId: 'r1', backend: 'process', live: [1, 2, 3, 6], dead: [4], unreliable: [3], byzantine: [{ id: 5, kind: 'corrupt' }], joiners: [{ k: 0, host: 'h', port: 1, id: 6 }],
+    }));
+    await writeFile(join(d, 'directory.json'), JSON.stringify({ network: 'n', epoch: 3, nodes: [1, 2, 3, 4, 5, 6].map((id) => ({ id })) }));
+    await writeFile(join(d, 'events', 'node-5.ndjson'), ndjson([delivered('m1', 5, 3)]));
+    await writeFile(join(d, 'events', 'node-6.ndjson'), ndjson([delivered('m1', 6, 6)]));
+    const r = await checkRun(d);
+    expect(r.run).toEqual({ runId: 'r1', backend: 'process', members: 6, live: [1, 2, 3, 6], dead: [4], unreliable: [3], byzantine: [5] });
+    expect(r.messages[0]).toMatchObject({ expected: 4, delivered: 3, lost: [3] });
+    expect(r.nodes.map((n) => [n.id, n.status])).toEqual([[1, 'live'], [2, 'live'], [3, 'live'], [4, 'dead'], [5, 'byzantine'], [6, 'live']]);
+    expect(r.anomalies.unexpectedDeliveries).toBe(0);
+    expect(r.byzantine).toEqual({ deliveries: 1, broadcasts: 0 });
+    expect(formatReport(r)).toMatch(/^run r1 \(process\): 6 nodes, 4 live, 1 dead, 1 unreliable, 1 byzantine; 1 broadcasts$/m);
+  });
+
+  it('says which field is wrong when directory.json is invalid, and never falls back to genesis then', async () => {
+    const d = await stateDir();
+    await writeFile(join(d, 'directory.json'), JSON.stringify({ nodes: [] }));
+    await expect(checkRun(d)).rejects.toMatchObject({ code: 'DIRECTORY_INVALID', message: expect.stringContaining('directory.json is not a valid directory file (nodes:') });
+  });
+
+  it('says what is missing when genesis.json is absent and no join wrote directory.json', async () => {
+    const d = await stateDir();
+    await rm(join(d, 'genesis.json'));
+    await expect(checkRun(d)).rejects.toMatchObject({ code: 'GENESIS_MISSING' });
   });
 
   it('says what is missing when run.json is absent', async () => {

@@ -1,9 +1,10 @@
-// `spinoza status`'s directory view: the pure summary of every node's GET /directory, and the text
-// and JSON the CLI prints from it.
+// `spinoza status`'s directory view: the pure summary of every node's GET /directory, each node's
+// role from the run record, and the text and JSON the CLI prints from them (and `up`'s text).
 import { describe, expect, it } from 'vitest';
-import { formatDirectorySummary, formatStatus } from '../../orchestrator/cli/format.js';
+import { formatDirectorySummary, formatStatus, formatUp } from '../../orchestrator/cli/format.js';
 import { summarizeDirectories, viewOf, type DirectorySnapshot } from '../../orchestrator/directory-view.js';
-import type { NodeStatus, RunStatus } from '../../orchestrator/status.js';
+import { nodeRole, type NodeRole, type NodeStatus, type RunStatus } from '../../orchestrator/status.js';
+import type { UpResult } from '../../orchestrator/up.js';
 
 const GENESIS = [1, 2, 3, 4, 5];
 
@@ -55,6 +56,23 @@ describe('viewOf', () => {
   });
 });
 
+describe('nodeRole', () => {
+  // Node 7 joined after genesis (admitted, so in `live`); 8 is listed but never started.
+  const record = { live: [1, 2, 7], unreliable: [2], byzantine: [{ id: 3, kind: 'corrupt' as const }, { id: 4, kind: 'flood' as const }] };
+  // Keyed by every role: the compiler rejects this table if a role is added and not tested.
+  const cases: Record<NodeRole, [id: number, want: ReturnType<typeof nodeRole>][]> = {
+    live: [[1, { role: 'live' }], [7, { role: 'live' }]],
+    unreliable: [[2, { role: 'unreliable' }]],
+    byzantine: [[3, { role: 'byzantine', behaviour: 'corrupt' }], [4, { role: 'byzantine', behaviour: 'flood' }]],
+    dead: [[8, { role: 'dead' }]],
+  };
+  it.each(Object.values(cases).flat())('node %i', (id, want) => expect(nodeRole(record, id)).toEqual(want));
+
+  it('a record from before byzantine nodes has none', () => {
+    expect(nodeRole({ live: [1], unreliable: [] }, 3)).toEqual({ role: 'dead' });
+  });
+});
+
 describe('status text', () => {
   const node = (id: number, over: Partial<NodeStatus> = {}): NodeStatus => ({
     id, address: `127.0.0.1:${7099 + id}`, role: 'live', status: 'UP', pid: 100 + id, running: true, health: 'ok', epoch: 2,
@@ -91,10 +109,35 @@ describe('status text', () => {
     expect(formatDirectorySummary(null)).toBe('directory: no node answered GET /directory');
   });
 
+  it('shows a byzantine node with its kind and health, counted apart from the live ones', () => {
+    const byz: RunStatus = { ...run, nodes: [...run.nodes, node(5, { role: 'byzantine', behaviour: 'corrupt' }), node(6, { role: 'byzantine', behaviour: 'flood', health: 'down', error: 'ECONNREFUSED', directory: null })] };
+    const text = formatStatus(byz);
+    expect(text.split('\n')[0]).toMatch(/ · 3\/4 live nodes healthy · 1\/2 byzantine nodes answering$/);
+    const row = (id: number): string | undefined => text.split('\n').find((l) => l.trimStart().startsWith(`${id} `));
+    expect(row(5)).toMatch(/^\s*5\s+127\.0\.0\.1:7104\s+byzantine:corrupt\s+UP\s+105\s+yes\s+ok\s+2\s+UP$/);
+    expect(row(6)).toMatch(/byzantine:flood .* down \(ECONNREFUSED\)/);
+    expect(row(1)).toMatch(/^\s*1\s+\S+\s+live\s+UP/);
+    // No byzantine nodes: the header says nothing of them.
+    expect(formatStatus(run).split('\n')[0]).toMatch(/live nodes healthy$/);
+  });
+
   it('--json keeps the existing fields and adds the directory ones', () => {
     const json = JSON.parse(JSON.stringify(run)) as Record<string, unknown> & { nodes: Record<string, unknown>[] };
     expect(Object.keys(json)).toEqual(expect.arrayContaining(['runId', 'runDir', 'backend', 'state', 'network', 'nodes', 'healthy', 'live', 'directory']));
     expect(Object.keys(json.nodes[0]!)).toEqual(expect.arrayContaining(['id', 'address', 'role', 'status', 'pid', 'running', 'health', 'epoch', 'directory']));
     expect(json.directory).toMatchObject({ epoch: 2, agree: 2, answered: 3, down: [4], behind: [3] });
+  });
+});
+
+describe('up text', () => {
+  const result = (over: Partial<UpResult> = {}): UpResult => ({
+    runId: 'sp-1', runDir: '/tmp/sp-1', backend: 'process', network: 'net',
+    nodes: [1, 2, 3, 4, 5].map((id) => ({ id, host: '127.0.0.1', port: 7099 + id })),
+    live: [1, 2, 4], dead: [5], unreliable: [4], byzantine: [{ id: 3, kind: 'corrupt' }], ...over,
+  });
+
+  it('lists the byzantine nodes with their kinds next to the dead and unreliable ones', () => {
+    expect(formatUp(result()).split('\n')[1]).toBe('  dead: 5 · unreliable: 4 · byzantine: 3 (corrupt)');
+    expect(formatUp(result({ byzantine: [] })).split('\n')[1]).toBe('  dead: 5 · unreliable: 4 · byzantine: none');
   });
 });

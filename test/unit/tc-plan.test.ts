@@ -1,9 +1,10 @@
 // Kernel mode's tc plan (orchestrator/impair/kernel/plan.ts), the helper's sh quoting and script, the
-// preflight's parsing and the mode selection: all pure.
+// preflight's parsing, the mode selection and which container each live node is shaped in: all pure.
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { ImpairmentProfile, type ImpairmentProfileInput } from '../../node/impairment/profile.js';
 import { demux, planScript, shCommand, shQuote } from '../../orchestrator/impair/kernel/helper.js';
+import { kernelTargets } from '../../orchestrator/impair/kernel/index.js';
 import { kernelPlan, needsNetem, type TcArgv, type TcPlan } from '../../orchestrator/impair/kernel/plan.js';
 import { parsePreflight, selectImpairmentMode } from '../../orchestrator/impair/kernel/preflight.js';
 
@@ -151,5 +152,17 @@ describe('preflight and mode selection', () => {
     expect(selectImpairmentMode('docker', { ...all, privileged: false }).reason).toContain('NET_ADMIN');
     expect(selectImpairmentMode('process', all).mode).toBe('userspace');
     expect(selectImpairmentMode('docker', null).mode).toBe('userspace');
+  });
+});
+
+describe('kernelTargets', () => {
+  it("names each live node's container: a genesis node's by its id, a joined node's by its k", () => {
+    const record = { live: [1, 2, 17], joiners: [{ k: 0, host: '10.200.0.18', port: 7000 }, { k: 1, host: '10.200.0.19', port: 7000, id: 17 }] };
+    expect(kernelTargets('sp-k', record)).toEqual([
+      { id: 1, container: 'spinoza-sp-k-node-1' },
+      { id: 2, container: 'spinoza-sp-k-node-2' },
+      { id: 17, container: 'spinoza-sp-k-joiner-1' },
+    ]);
+    expect(kernelTargets('sp-k', { live: [3] })).toEqual([{ id: 3, container: 'spinoza-sp-k-node-3' }]);
   });
 });

@@ -1,10 +1,11 @@
 // Kernel mode for a docker run: preflight → mode, then a tc plan per live node through the helper.
 import Docker from 'dockerode';
 import { assignRegions, type ImpairmentProfile } from '../../../node/impairment/profile.js';
-import { containerName } from '../../backends/docker/containers.js';
+import { unitName } from '../../backends/docker/containers.js';
 import { connectEngine } from '../../backends/docker/engine.js';
 import { mapLimit } from '../../health.js';
 import type { OpenRun } from '../../run.js';
+import type { RunRecord } from '../../state.js';
 import { applyPlan, type HelperOptions } from './helper.js';
 import { kernelPlan } from './plan.js';
 import { kernelPreflight, selectImpairmentMode, type KernelModeChoice, type KernelPreflight } from './preflight.js';
@@ -41,8 +42,12 @@ export async function applyKernelProfile(run: OpenRun, profile: ImpairmentProfil
   const helper: HelperOptions = { docker, runId: run.layout.runId, ...(o.image && { image: o.image }) };
   const peers = run.directory.nodes.map((n) => ({ id: n.id, ip: n.host }));
   const regions = profile ? assignRegions(profile, run.directory.nodes.map((n) => n.id)) : new Map<number, string>();
-  const live = run.record.live;
-  await mapLimit(live, o.concurrency ?? 8, (id) =>
-    applyPlan(helper, containerName(run.layout.runId, id), kernelPlan({ profile, self: id, peers, regionOf: (n) => regions.get(n) })));
-  return [...live];
+  const targets = kernelTargets(run.layout.runId, run.record);
+  await mapLimit(targets, o.concurrency ?? 8, ({ id, container }) =>
+    applyPlan(helper, container, kernelPlan({ profile, self: id, peers, regionOf: (n) => regions.get(n) })));
+  return targets.map((t) => t.id);
 }
+
+/** Each live node with the container it runs in: a joined node's is named by its k (containers.ts unitName). */
+export const kernelTargets = (runId: string, record: Pick<RunRecord, 'live' | 'joiners'>): { id: number; container: string }[] =>
+  record.live.map((id) => ({ id, container: unitName(runId, record, id) }));
