@@ -170,10 +170,11 @@ export class BroadcastEngine {
     if (!state) return accept(frame.id); // state already dropped: a straggler past every deadline
     const fresh = { receipts: frame.receipts.filter((r) => !state.receipts.has(r.node)), unreached: frame.unreached.filter((u) => !state.unreached.has(u.node)) };
     let verdict: Verdict<string> = accept(frame.id);
-    if (this.d.params.verifyReceipts && state.entry !== this.d.self && state.strategy !== 'gossip') {
+    if (this.d.params.verifyReceipts && state.entry !== this.d.self && state.strategy === 'tree') {
       // Every honest hop verifies what it passes up, so a forged receipt is its sender's own doing.
       // The entry passes nothing up, and would pay N verifies: the proof's verifier checks it there.
-      // Gossip streams receipts up every path, so each node would verify nearly all N: not there either.
+      // Tree only: the ring's receipts climb back through every earlier neighborhood (O(N/15) verifies
+      // each) and gossip streams them up every path (each node would verify nearly all N).
       const dir = this.d.directory();
       const bad = fresh.receipts.filter((r) => {
         const key = dir.nodeKey(r.node);
