@@ -29,7 +29,12 @@ describe('misbehaviour: 32 nodes, one byzantine node of each kind', () => {
   beforeAll(async () => {
     // A node may originate 1 broadcast/s (burst 3): the flood is caught within seconds, and all 32
     // nodes share this process's one core, so what the flood costs stays small.
-    net = await startTestnet({ nodes: N, seed: 'misbehaviour', params: { ...FAST, suspensionMinMs: 15_000, originRatePerSec: 1, originBurst: 3 }, behaviours });
+    // Failure detection is not under test here: slower suspicion keeps a stall of this loaded event loop
+    // from looking like a dead node.
+    net = await startTestnet({
+      nodes: N, seed: 'misbehaviour', behaviours,
+      params: { ...FAST, probeTimeoutMs: 250, suspicionMs: 2000, suspensionMinMs: 30_000, originRatePerSec: 1, originBurst: 3 },
+    });
   });
   afterAll(async () => { await net.stop(); });
 
@@ -38,21 +43,26 @@ describe('misbehaviour: 32 nodes, one byzantine node of each kind', () => {
     const started = Date.now();
     await waitFor(() => honest.every((at) => BAD.every((b) => statusOf(net, at, b) === 'UNRELIABLE')), 'every byzantine node UNRELIABLE on every honest node', 90_000);
     const ids = await load.stop();
-    console.info(`misbehaviour: all ${BAD.length} byzantine nodes suspended everywhere after ${Date.now() - started} ms, ${ids.length} broadcasts meanwhile`);
+    const downProposals = [...net.events.values()].flat().filter((e) => e.ev === 'membership' && e.what === 'propose' && e.kind === 'down').length;
+    console.info(`misbehaviour: all ${BAD.length} byzantine nodes suspended everywhere after ${Date.now() - started} ms, ${ids.length} broadcasts meanwhile; ${downProposals} DOWN proposals (none certified)`);
 
     const changes = allCertified(net);
-    // Only the byzantine nodes ever changed status: no honest node was suspended or marked down.
-    expect(changes.map((c) => c.of).sort((a, b) => a - b)).toEqual(BAD);
+    // No honest node ever changed status: none was suspended or marked down.
+    expect(changes.filter((c) => !BAD.includes(c.of))).toEqual([]);
+    // Each byzantine node's first change is its suspension. (One that sat out suspensionMinMs may ask
+    // back in, be readmitted and be suspended again on fresh accusations: the protocol working.)
+    for (const b of BAD) expect(changes.find((c) => c.of === b)?.kind, `node ${b}`).toBe('suspend');
+    let members = N;
     for (const c of changes) {
-      expect(c.kind).toBe('suspend');
       const { proposal, sigs } = c.certificate!;
-      if (proposal.change.kind !== 'suspend') throw new Error('not a suspension');
-      const members = N - (proposal.epoch - 1); // one member fewer per earlier suspension
-      const accusers = new Set(proposal.change.accusations.map((a) => a.by));
-      expect(accusers.size).toBeGreaterThanOrEqual(accusersNeeded(members)); // f + 1: at least one honest accuser
-      expect(proposal.change.accusations.every((a) => a.accused === c.of)).toBe(true);
-      expect(proposal.change.accusations.map((a) => a.kind)).toContain(BYZANTINE[c.of]!.caughtFor);
       expect(sigs.length).toBeGreaterThanOrEqual(quorumSize(members));
+      if (proposal.change.kind === 'suspend') {
+        const accusers = new Set(proposal.change.accusations.map((a) => a.by));
+        expect(accusers.size).toBeGreaterThanOrEqual(accusersNeeded(members)); // f + 1: at least one honest accuser
+        expect(proposal.change.accusations.every((a) => a.accused === c.of)).toBe(true);
+        expect(proposal.change.accusations.map((a) => a.kind)).toContain(BYZANTINE[c.of]!.caughtFor);
+      } else expect(proposal.change.kind, `change of node ${c.of}`).toBe('up');
+      members += proposal.change.kind === 'suspend' ? -1 : 1;
     }
     for (const at of honest) for (const id of honest) expect(statusOf(net, at, id)).toBe('UP');
     // Every broadcast accepted meanwhile reached every honest node.
@@ -69,6 +79,7 @@ describe('misbehaviour: 32 nodes, one byzantine node of each kind', () => {
       await welcomed;
       return ws;
     }));
+    const sentAt = Date.now();
     for (const kind of MISBEHAVIOURS) {
       const accusation = signAccusation(net.nodeKey(liar), { net: net.dir.network, accused: victim, by: liar, kind, at: Date.now(), ref: 'made up' });
       for (const ws of links) ws.send(JSON.stringify({ type: 'accuse', accusation }));
@@ -77,7 +88,9 @@ describe('misbehaviour: 32 nodes, one byzantine node of each kind', () => {
     await new Promise((r) => setTimeout(r, 4 * FAST.proposalTimeoutMs));
     for (const ws of links) ws.close();
     for (const at of honest) expect(statusOf(net, at, victim)).toBe('UP');
-    const proposed = [...net.events.values()].flat().filter((e) => e.ev === 'membership' && e.what === 'propose' && e.of === victim);
+    // Not even proposed: no member holds f + 1 accusers. (A DOWN proposal is another matter: a detector
+    // on this loaded event loop may suspect a live node; its quorum then refuses, as the first test checks.)
+    const proposed = [...net.events.values()].flat().filter((e) => e.ev === 'membership' && e.what === 'propose' && e.of === victim && e.kind === 'suspend' && e.t >= sentAt);
     expect(proposed).toEqual([]);
   });
 
@@ -87,8 +100,8 @@ describe('misbehaviour: 32 nodes, one byzantine node of each kind', () => {
     delete behaviours[8];
     await net.kill(8);
     await net.start(8);
-    await waitFor(() => honest.every((at) => statusOf(net, at, 8) === 'UP'), 'node 8 UP again everywhere', 40_000);
-    const up = allCertified(net).find((c) => c.of === 8 && c.kind === 'up')!;
+    await waitFor(() => honest.every((at) => statusOf(net, at, 8) === 'UP'), 'node 8 UP again everywhere', 60_000);
+    const up = allCertified(net).filter((c) => c.of === 8 && c.kind === 'up').at(-1)!;
     expect(up.certificate!.proposal.change.evidence).toMatchObject({ reason: 'rejoin', by: 8 });
     const load = workload(net, () => [...honest, 8]);
     await new Promise((r) => setTimeout(r, 1500));
