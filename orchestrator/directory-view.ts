@@ -2,8 +2,7 @@
 // summary of all of them — the latest epoch, who holds it, who lags or forks, and who is DOWN,
 // UNRELIABLE, NEW or registered after genesis in it (docs/membership.md).
 import { z } from 'zod';
-import { abortError } from './errors.js';
-import { nodeUrl, type NodeAddress } from './health.js';
+import { getNodeJson, type NodeAddress, type NodeGetOptions } from './health.js';
 
 /**
  * Only what status reads of GET /directory (`{...DirectoryData, hash}`, node/server/http.ts). Statuses
@@ -26,26 +25,10 @@ export interface NodeDirectoryView {
 
 export type DirectoryResult = { ok: true; snapshot: DirectorySnapshot } | { ok: false; error: string };
 
-/** One GET /directory. Never throws for an unreachable or wrong node; only for an abort of `signal`. */
-export async function fetchDirectory(
-  n: NodeAddress,
-  network: string,
-  opts: { timeoutMs?: number; signal?: AbortSignal } = {},
-): Promise<DirectoryResult> {
-  const signals = [AbortSignal.timeout(opts.timeoutMs ?? 1000), ...(opts.signal ? [opts.signal] : [])];
-  try {
-    const res = await fetch(nodeUrl(n, '/directory'), { signal: AbortSignal.any(signals) });
-    if (res.status !== 200) return { ok: false, error: `HTTP ${res.status}` };
-    const body = DirectoryBody.safeParse(await res.json());
-    if (!body.success) return { ok: false, error: 'unexpected /directory body' };
-    // Another run's node on this port would answer too.
-    if (body.data.network !== network) return { ok: false, error: `directory of network ${body.data.network}` };
-    return { ok: true, snapshot: body.data };
-  } catch (e) {
-    if (opts.signal?.aborted) throw abortError(opts.signal, 'directory check');
-    const cause = (e as { cause?: { code?: string } }).cause?.code;
-    return { ok: false, error: cause ?? (e as Error).name };
-  }
+/** One GET /directory of network `network`. Never throws for an unreachable or wrong node; only for an abort of `signal`. */
+export async function fetchDirectory(n: NodeAddress, network: string, opts: NodeGetOptions = {}): Promise<DirectoryResult> {
+  const r = await getNodeJson(n, '/directory', DirectoryBody, (b) => (b.network !== network ? `directory of network ${b.network}` : undefined), opts);
+  return r.ok ? { ok: true, snapshot: r.body } : r;
 }
 
 export const viewOf = (self: number, s: DirectorySnapshot): NodeDirectoryView =>

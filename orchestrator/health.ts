@@ -23,22 +23,35 @@ export function nodeUrl(n: Pick<NodeAddress, 'host' | 'port'>, path: string, sch
   return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${n.port}${path}`;
 }
 
-/** One /health probe. Never throws for an unreachable or wrong node; only for an abort of `signal`. */
-export async function fetchHealth(n: NodeAddress, opts: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<HealthResult> {
+export interface NodeGetOptions { timeoutMs?: number; signal?: AbortSignal }
+
+/**
+ * GET `path` of a node and parse its JSON with `schema`, then `check` that it answered as the node
+ * we mean (another run's node on that port answers too). Never throws for an unreachable or wrong
+ * node; only for an abort of `signal`.
+ */
+export async function getNodeJson<T>(
+  n: Pick<NodeAddress, 'host' | 'port'>, path: string, schema: z.ZodType<T>, check: (body: T) => string | undefined, opts: NodeGetOptions = {},
+): Promise<{ ok: true; body: T } | { ok: false; error: string }> {
   const signals = [AbortSignal.timeout(opts.timeoutMs ?? 1000), ...(opts.signal ? [opts.signal] : [])];
   try {
-    const res = await fetch(nodeUrl(n, '/health'), { signal: AbortSignal.any(signals) });
+    const res = await fetch(nodeUrl(n, path), { signal: AbortSignal.any(signals) });
     if (res.status !== 200) return { ok: false, error: `HTTP ${res.status}` };
-    const body = HealthBody.safeParse(await res.json());
-    if (!body.success) return { ok: false, error: 'unexpected /health body' };
-    // Another run's node on this port would answer too: the id must be the one we started.
-    if (body.data.id !== n.id) return { ok: false, error: `answered as node ${body.data.id}` };
-    return body.data;
+    const body = schema.safeParse(await res.json());
+    if (!body.success) return { ok: false, error: `unexpected ${path} body` };
+    const wrong = check(body.data);
+    return wrong === undefined ? { ok: true, body: body.data } : { ok: false, error: wrong };
   } catch (e) {
-    if (opts.signal?.aborted) throw abortError(opts.signal, 'health check');
+    if (opts.signal?.aborted) throw abortError(opts.signal, `${path.slice(1)} check`);
     const cause = (e as { cause?: { code?: string } }).cause?.code;
     return { ok: false, error: cause ?? (e as Error).name };
   }
+}
+
+/** One /health probe: the id must be the one we started. */
+export async function fetchHealth(n: NodeAddress, opts: NodeGetOptions = {}): Promise<HealthResult> {
+  const r = await getNodeJson(n, '/health', HealthBody, (b) => (b.id !== n.id ? `answered as node ${b.id}` : undefined), opts);
+  return r.ok ? r.body : r;
 }
 
 export interface WaitHealthyOptions {
