@@ -21,7 +21,7 @@ import { createHttpServer } from './server/http.js';
 import { DEFAULT_TRANSPORT_OPTIONS, Transport, type Link } from './transport/transport.js';
 import { encodeFrame } from './wire/codec.js';
 import type { ClientReply, InboundFrame, QuorumCertificate } from './wire/schemas.js';
-import type { RejectReason } from './wire/verdict.js';
+import type { RejectReason, Verdict } from './wire/verdict.js';
 
 export interface RunningNode {
   readonly id: number;
@@ -45,8 +45,11 @@ export interface NodeDeps {
 
 async function loadDirectory(config: NodeConfig): Promise<DirectoryData> {
   if ((config.directory === undefined) === (config.directoryPath === undefined)) throw new Error(NODE_CONFIG_NEEDS_ONE_DIRECTORY);
-  if (config.directory) return config.directory;
-  const path = config.directoryPath!;
+  return config.directory ?? readDirectoryFile(config.directoryPath!);
+}
+
+/** A directory JSON file (genesis.json), validated; the error names the file and the first bad field. */
+export async function readDirectoryFile(path: string): Promise<DirectoryData> {
   const raw = JSON.parse(await readFile(path, 'utf8')) as unknown;
   const parsed = DirectoryData.safeParse(raw);
   if (!parsed.success) throw new Error(`${path}: not a directory: ${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}`);
@@ -107,6 +110,13 @@ export async function startNode(input: NodeConfigInput, deps: NodeDeps = {}): Pr
     return true;
   }
 
+  /** Counts a refused relay or repair; honest nodes verify before they pass a broadcast on, so a bad signature on an authenticated link is the sender's doing. */
+  function refused(link: Link, peer: number, v: Verdict<string>): void {
+    if (v.ok) return;
+    onReject(link, v.reason, v.detail);
+    if (v.reason === 'bad-signature') membership?.accuse(peer, 'bad-signature', v.detail);
+  }
+
   function onFrame(link: Link, frame: Exclude<InboundFrame, { type: 'hello' | 'welcome' }>, bytes: number): void {
     const reply = (r: ClientReply): void => void link.send(encodeFrame(r));
     switch (frame.type) {
@@ -128,13 +138,7 @@ export async function startNode(input: NodeConfigInput, deps: NodeDeps = {}): Pr
       case 'relay': {
         // Links open to any listed node (rejoin needs that); relaying takes good standing.
         if (!directory.isMember(peer)) return onReject(link, 'not-in-good-standing', `relay from node ${peer}`);
-        const process = (): void => {
-          const v = engine.onRelay(peer, frame, bytes);
-          if (v.ok) return;
-          onReject(link, v.reason, v.detail);
-          // Honest relays verify before they forward: a bad signature on an authenticated link is the sender's.
-          if (v.reason === 'bad-signature') membership?.accuse(peer, 'bad-signature', v.detail);
-        };
+        const process = (): void => refused(link, peer, engine.onRelay(peer, frame, bytes));
         if (config.behaviour.kind === 'honest') return process();
         const id = `${frame.msg.nonce}:${frame.msg.from}`;
         const copy = (copies.get(id, now()) ?? 0) + 1;
@@ -164,11 +168,7 @@ export async function startNode(input: NodeConfigInput, deps: NodeDeps = {}): Pr
         return directory.isMember(peer) ? engine.onWant(peer, frame) : undefined;
       case 'repair': {
         if (!directory.isMember(peer)) return onReject(link, 'not-in-good-standing', `repair from node ${peer}`);
-        const v = engine.onRepair(peer, frame);
-        if (v.ok) return;
-        onReject(link, v.reason, v.detail);
-        if (v.reason === 'bad-signature') membership?.accuse(peer, 'bad-signature', v.detail);
-        return;
+        return refused(link, peer, engine.onRepair(peer, frame));
       }
       case 'probe':
         return membership?.onProbe(peer, frame);

@@ -8,7 +8,7 @@ import type { EventSink } from '../events/sink.js';
 import type { Metrics } from '../metrics.js';
 import { encodeFrame } from '../wire/codec.js';
 import { messageId, signReceipt, verifyReceipt } from '../wire/messages.js';
-import type { Broadcast, BucketIds, Digest, Misbehaviour, Proof, Receipts, Relay, Repair, StrategyName, Want } from '../wire/schemas.js';
+import type { Broadcast, BucketIds, Digest, Misbehaviour, Proof, Receipt, Receipts, Relay, Repair, StrategyName, Want } from '../wire/schemas.js';
 import { AntiEntropy } from './anti-entropy.js';
 import { RecentStore, shortId } from './recent.js';
 import { accept, reject, type Verdict } from '../wire/verdict.js';
@@ -175,17 +175,21 @@ export class BroadcastEngine {
       // The entry passes nothing up, and would pay N verifies: the proof's verifier checks it there.
       // Tree only: the ring's receipts climb back through every earlier neighborhood (O(N/15) verifies
       // each) and gossip streams them up every path (each node would verify nearly all N).
+      // A receipt of a node not in our directory (registered after our epoch) is dropped, not blamed.
       const dir = this.d.directory();
-      const bad = fresh.receipts.filter((r) => {
+      const good: Receipt[] = [];
+      const bad: number[] = [];
+      for (const r of fresh.receipts) {
         const key = dir.nodeKey(r.node);
-        return key !== undefined && !verifyReceipt(key, dir.network, frame.id, r);
-      });
-      if (bad.length > 0) {
-        fresh.receipts = fresh.receipts.filter((r) => !bad.includes(r));
-        this.d.onMisbehaviour?.(peer, 'forged-receipt', frame.id);
-        verdict = reject('bad-receipt', `receipts of ${bad.map((r) => r.node).join(', ')} for ${frame.id.slice(0, 12)}`);
+        if (key === undefined) continue;
+        if (verifyReceipt(key, dir.network, frame.id, r)) good.push(r);
+        else bad.push(r.node);
       }
-      fresh.receipts = fresh.receipts.filter((r) => dir.nodeKey(r.node) !== undefined);
+      fresh.receipts = good;
+      if (bad.length > 0) {
+        this.d.onMisbehaviour?.(peer, 'forged-receipt', frame.id);
+        verdict = reject('bad-receipt', `receipts of ${bad.join(', ')} for ${frame.id.slice(0, 12)}`);
+      }
     }
     for (const r of fresh.receipts) state.receipts.set(r.node, r);
     for (const u of fresh.unreached) state.unreached.set(u.node, u);
