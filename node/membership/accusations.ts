@@ -3,7 +3,7 @@
 // a suspension needs f + 1 distinct accusers, so at least one of them is honest.
 import { canonicalBytes, sign, verify, type KeyPair } from '../crypto/index.js';
 import type { Directory } from '../directory/directory.js';
-import type { Accusation, Misbehaviour } from '../wire/schemas.js';
+import type { Accusation } from '../wire/schemas.js';
 import { quorumSize } from './quorum.js';
 
 /** Distinct accusers a suspension needs among n members: f + 1, where f = n − quorum is the most faulty the quorum tolerates. */
@@ -74,4 +74,3 @@ export class AccusationBook {
   }
 }
 
-export type { Misbehaviour };

@@ -2,7 +2,7 @@
 // checks the certificate chain it gets back from its own genesis, and starts as the node it was
 // certified as. Nothing in the answer is trusted before the chain verifies.
 import { randomBytes } from 'node:crypto';
-import { keyPairFromSeed, type KeyPair } from '../crypto/index.js';
+import type { KeyPair } from '../crypto/index.js';
 import { Directory } from '../directory/directory.js';
 import type { DirectoryData } from '../directory/schema.js';
 import { PROTOCOL_VERSION, QuorumCertificate } from '../wire/schemas.js';
@@ -86,4 +86,3 @@ export async function enrol(o: EnrolOptions): Promise<Enrolled> {
   throw new Error(`no member admitted us: ${problems.join('; ')}`);
 }
 
-export const keyFromHex = (hex: string): KeyPair => keyPairFromSeed(Buffer.from(hex, 'hex'));

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { EnrolConfig } from '../config.js';
 import { keyPairFromSeed } from '../crypto/index.js';
 import { DirectoryData } from '../directory/schema.js';
-import { startNode, type NodeDeps, type RunningNode } from '../node.js';
+import { readDirectoryFile, startNode, type NodeDeps, type RunningNode } from '../node.js';
 import { QuorumCertificate } from '../wire/schemas.js';
 import { enrol } from './enrol.js';
 
@@ -21,7 +21,7 @@ async function admission(config: EnrolConfig, log: (line: string) => void): Prom
     log(`resuming as node ${parsed.data.id} (admitted before; ${config.enrolledPath})`);
     return parsed.data;
   }
-  const genesis = DirectoryData.parse(JSON.parse(await readFile(config.directoryPath, 'utf8')));
+  const genesis = await readDirectoryFile(config.directoryPath);
   const at = config.advertise ?? { host: config.listen.host, port: config.listen.port };
   const enrolled = await enrol({
     genesis, key: keyPairFromSeed(Buffer.from(config.privateKey, 'hex')), credential: config.credential, at, bootstrap: config.bootstrap,
