@@ -149,38 +149,36 @@ export function nextFrame<T = Record<string, unknown>>(ws: WebSocket, pred: (f: 
 }
 
 let req = 0;
-/** Signs and submits a broadcast as the trusted client; resolves with the entry's proof. */
-export async function broadcast(net: Testnet, via: number, body: string, strategy?: StrategyName): Promise<Proof> {
+/**
+ * Signs and submits a broadcast as the trusted client on a fresh socket. Resolves with the node's id
+ * for it once accepted and, when `withProof`, after the entry's proof (awaited before the socket closes).
+ */
+async function submitOnce(net: Testnet, via: number, body: string, strategy: StrategyName | undefined, withProof: boolean): Promise<{ id: string; proof?: Proof }> {
   const ws = await openSocket(net.url(via));
   try {
     const msg = signBroadcast(net.clientKey, { net: net.dir.network, from: 'client', nonce: randomBytes(16).toString('hex'), ts: Date.now(), body });
     const r = ++req;
-    const proofP = nextFrame<{ proof: Proof }>(ws, (f) => f.type === 'proof' && f.req === r);
-    const accepted = nextFrame(ws, (f) => (f.type === 'accepted' || f.type === 'rejected') && f.req === r);
+    const proof = withProof ? nextFrame<{ proof: Proof }>(ws, (f) => f.type === 'proof' && f.req === r) : undefined;
+    const answer = nextFrame(ws, (f) => (f.type === 'accepted' || f.type === 'rejected') && f.req === r);
     ws.send(JSON.stringify({ type: 'submit', req: r, msg, ...(strategy ? { strategy } : {}) }));
-    const a = await accepted;
-    if (a.type !== 'accepted') throw new Error(`rejected: ${String(a.reason)} ${String(a.detail)}`);
-    return (await proofP).proof;
+    const a = await answer;
+    if (a.type !== 'accepted') {
+      proof?.catch(() => {}); // no proof will come
+      throw new Error(`rejected by node ${via}: ${String(a.reason)} ${String(a.detail)}`);
+    }
+    return { id: a.id as string, ...(proof && { proof: (await proof).proof }) };
   } finally {
     ws.close();
   }
 }
 
+/** Signs and submits a broadcast as the trusted client; resolves with the entry's proof. */
+export const broadcast = async (net: Testnet, via: number, body: string, strategy?: StrategyName): Promise<Proof> =>
+  (await submitOnce(net, via, body, strategy, true)).proof!;
+
 /** Submits a broadcast as the trusted client and resolves with its id once accepted (no proof awaited). */
-export async function publish(net: Testnet, via: number, body: string): Promise<string> {
-  const ws = await openSocket(net.url(via));
-  try {
-    const msg = signBroadcast(net.clientKey, { net: net.dir.network, from: 'client', nonce: randomBytes(16).toString('hex'), ts: Date.now(), body });
-    const r = ++req;
-    const answer = nextFrame(ws, (f) => (f.type === 'accepted' || f.type === 'rejected') && f.req === r);
-    ws.send(JSON.stringify({ type: 'submit', req: r, msg }));
-    const a = await answer;
-    if (a.type !== 'accepted') throw new Error(`rejected by node ${via}: ${String(a.reason)} ${String(a.detail)}`);
-    return a.id as string;
-  } finally {
-    ws.close();
-  }
-}
+export const publish = async (net: Testnet, via: number, body: string): Promise<string> =>
+  (await submitOnce(net, via, body, undefined, false)).id;
 
 /** Polls a condition until it holds (events arrive asynchronously); never a fixed sleep. */
 export async function waitFor(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
