@@ -1,9 +1,9 @@
 // The soak's workload: one broadcast every `intervalMs` through an entry node that is never killed,
-// each expected at the nodes running when it was sent. Proofs are awaited in the background, so a
-// slow one never delays the next broadcast; a closed client is reconnected on the next tick.
-import { setMaxListeners } from 'node:events';
-import { setTimeout as delay } from 'node:timers/promises';
+// each expected at the nodes running when it was sent. The loop is the chaos workload's (proofs
+// awaited in the background, at most `maxInFlight`); a closed client is reconnected on the next tick.
 import type { SpinozaClient } from '../../client/index.js';
+import { realClock } from '../../orchestrator/chaos/clock.js';
+import { startWorkload, type BroadcastSender } from '../../orchestrator/chaos/workload.js';
 
 export interface SentBroadcast {
   seq: number;
@@ -38,60 +38,52 @@ export interface BroadcastLoop {
   stop(drainMs: number): Promise<void>;
 }
 
+/**
+ * The chaos session's workload loop (orchestrator/chaos/workload.ts), with a record per broadcast and
+ * a client that is reconnected after it closed.
+ */
 export function startBroadcasts(o: BroadcastLoopOptions): BroadcastLoop {
   const sent: SentBroadcast[] = [];
-  const pending = new Set<Promise<void>>();
-  const ticks = new AbortController();
-  const waits = new AbortController();
-  const stopTicks = AbortSignal.any([ticks.signal, o.signal]);
-  const stopWaits = AbortSignal.any([waits.signal, o.signal]);
-  // Every broadcast awaiting its proof listens on this signal: up to `maxInFlight` at once is by design.
-  setMaxListeners(o.maxInFlight + 16, stopWaits);
+  const bySeq = new Map<number, SentBroadcast>();
   let client: Promise<SpinozaClient> | null = null;
-  let skipped = 0;
-
-  const fire = (seq: number): void => {
-    if (pending.size >= o.maxInFlight) {
-      skipped += 1;
-      return;
-    }
-    const b: SentBroadcast = { seq, at: Date.now(), id: null, live: o.live(), proofDelivered: null, proofMissing: [], complete: null, error: null };
-    sent.push(b);
-    client ??= o.connect();
-    const p = client
-      .then((c) => c.broadcast(`soak ${seq}`, { live: b.live, timeoutMs: o.proofTimeoutMs, signal: stopWaits, onAccepted: (id) => { b.id = id; } }))
-      .then((r) => {
-        b.proofDelivered = r.delivered;
-        b.proofMissing = r.missing;
-        b.complete = r.complete;
-      }, (e: unknown) => {
-        b.error = (e as Error).message;
-        if ((e as { code?: string }).code === 'closed' || (e as { code?: string }).code === 'connect-failed') client = null;
-      })
-      .finally(() => pending.delete(p));
-    pending.add(p);
+  const sender: BroadcastSender = {
+    async broadcast(text, options) {
+      const c = (client ??= o.connect());
+      try {
+        return await (await c).broadcast(text, options);
+      } catch (e) {
+        const code = (e as { code?: string }).code;
+        if ((code === 'closed' || code === 'connect-failed') && client === c) client = null;
+        throw e;
+      }
+    },
   };
-
-  const loop = (async () => {
-    let next = Date.now();
-    for (let seq = 1; !stopTicks.aborted; seq++) {
-      fire(seq);
-      next += o.intervalMs;
-      await delay(Math.max(0, next - Date.now()), undefined, { signal: stopTicks }).catch(() => undefined);
-    }
-  })();
+  const w = startWorkload({
+    sender, live: o.live, intervalMs: o.intervalMs, maxInFlight: o.maxInFlight, proofTimeoutMs: o.proofTimeoutMs,
+    text: (seq) => `soak ${seq}`, clock: realClock,
+    onSent: (seq, live) => {
+      const b: SentBroadcast = { seq, at: Date.now(), id: null, live: [...live], proofDelivered: null, proofMissing: [], complete: null, error: null };
+      sent.push(b);
+      bySeq.set(seq, b);
+    },
+    onAccepted: (id, seq) => { bySeq.get(seq)!.id = id; },
+    onSettled: (seq, outcome) => {
+      const b = bySeq.get(seq)!;
+      if ('result' in outcome) {
+        b.proofDelivered = outcome.result.delivered;
+        b.proofMissing = outcome.result.missing;
+        b.complete = outcome.result.complete;
+      } else b.error = (outcome.error as Error).message;
+    },
+  });
+  if (o.signal.aborted) void w.stop(0);
+  else o.signal.addEventListener('abort', () => void w.stop(0), { once: true });
 
   return {
     sent,
-    get skipped() { return skipped; },
+    get skipped() { return w.stats().skipped; },
     async stop(drainMs) {
-      ticks.abort();
-      await loop;
-      const timer = new AbortController();
-      await Promise.race([Promise.all([...pending]), delay(drainMs, undefined, { signal: timer.signal }).catch(() => undefined)]);
-      timer.abort();
-      waits.abort();
-      await Promise.all([...pending]);
+      await w.stop(drainMs);
       if (client) await (await client.catch(() => null))?.close();
     },
   };

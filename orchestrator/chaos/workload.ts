@@ -11,8 +11,8 @@ export interface BroadcastSender {
 
 export interface WorkloadOptions {
   sender: BroadcastSender;
-  /** Started nodes, for the proof summaries. */
-  live: readonly number[];
+  /** Started nodes, for the proof summaries: fixed, or asked at each broadcast (nodes come and go). */
+  live: readonly number[] | (() => readonly number[]);
   /** Between broadcasts. Default 200. */
   intervalMs?: number;
   /** Broadcasts awaiting their proof at once; a tick beyond it is skipped. Default 64. */
@@ -21,8 +21,12 @@ export interface WorkloadOptions {
   proofTimeoutMs?: number;
   text: (seq: number) => string;
   clock: Clock;
-  /** Each accepted id, as soon as the entry node accepts it. */
-  onAccepted?: (id: string) => void;
+  /** Each accepted id, as soon as the entry node accepts it, with the broadcast's sequence number. */
+  onAccepted?: (id: string, seq: number) => void;
+  /** Each broadcast as it is sent (skipped ticks are not), with the live set it is expected at. */
+  onSent?: (seq: number, live: readonly number[]) => void;
+  /** Each broadcast's end: its result, or why it has none (refused, timed out, or waits cut short by `stop`). */
+  onSettled?: (seq: number, outcome: { result: BroadcastResult } | { error: unknown }) => void;
 }
 
 export interface WorkloadStats {
@@ -66,17 +70,21 @@ export function startWorkload(o: WorkloadOptions): Workload {
     }
     s.sent += 1;
     s.inFlight += 1;
+    const live = typeof o.live === 'function' ? o.live() : o.live;
+    o.onSent?.(seq, live);
     const p = o.sender.broadcast(o.text(seq), {
-      live: o.live, timeoutMs: o.proofTimeoutMs ?? 30_000, signal: waits.signal,
+      live, timeoutMs: o.proofTimeoutMs ?? 30_000, signal: waits.signal,
       onAccepted: (id) => {
         ids.push(id);
         s.accepted += 1;
-        o.onAccepted?.(id);
+        o.onAccepted?.(id, seq);
       },
     }).then((r) => {
       if (r.proof.complete) s.complete += 1;
       else s.partial += 1;
+      o.onSettled?.(seq, { result: r });
     }, (e: unknown) => {
+      o.onSettled?.(seq, { error: e });
       const code = (e as { code?: string }).code;
       if (code === 'rejected') s.rejected += 1;
       // Waits we cut short at the end are not failures: the broadcast was sent (and maybe accepted).

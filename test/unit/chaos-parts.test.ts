@@ -86,6 +86,36 @@ describe('chaos workload', () => {
   });
 });
 
+describe('chaos workload hooks', () => {
+  it('reports each sent broadcast with the live set of its moment, its id by sequence number, and how it ended', async () => {
+    const clock = virtualClock();
+    let live = [1, 2];
+    const sender = {
+      broadcast(text: string, o: BroadcastOptions): Promise<BroadcastResult> {
+        if (text === '#2') return Promise.reject(Object.assign(new Error('refused'), { code: 'rejected' }));
+        o.onAccepted?.(`id-${text}`);
+        return Promise.resolve({ proof: { complete: true }, delivered: [...o.live!].length } as BroadcastResult);
+      },
+    };
+    const events: string[] = [];
+    const w = startWorkload({
+      sender, live: () => live, clock, intervalMs: 200, text: (i) => `#${i}`,
+      onSent: (seq, l) => events.push(`sent ${seq} [${l.join(',')}]`),
+      onAccepted: (id, seq) => events.push(`accepted ${seq} ${id}`),
+      onSettled: (seq, out) => events.push(`settled ${seq} ${'result' in out ? `delivered ${out.result.delivered}` : (out.error as Error).message}`),
+    });
+    await tick();
+    live = [1, 2, 3];
+    while (!events.includes('settled 3 delivered 3')) await tick();
+    await w.stop(0);
+    expect(events.slice(0, 8)).toEqual([
+      'sent 1 [1,2]', 'accepted 1 id-#1', 'settled 1 delivered 2',
+      'sent 2 [1,2,3]', 'settled 2 refused',
+      'sent 3 [1,2,3]', 'accepted 3 id-#3', 'settled 3 delivered 3',
+    ]);
+  });
+});
+
 describe('settle wait', () => {
   let dir: string;
   afterEach(async () => { await rm(dir, { recursive: true, force: true }); });
